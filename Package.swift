@@ -1,0 +1,63 @@
+// swift-tools-version:6.0
+// Xomify: a FastCGI responder pool, two Spotify jobs and their store, over libfcgi, libpq, libcurl and OpenSSL.
+// Layers (each depends only on the ones above it):
+//   C libraries and shims      CFastCGI CPostgres CCurl COpenSSL CCurlShim CSystemShim
+//   Swift wrappers             Platform FastCGI Postgres HTTPClient Crypto
+//   Foundations (pure Swift)   JSON Log Configuration HTTP
+//   Pool                       ResponderPool
+//   Domain                     Model Auth Store Spotify API Jobs
+//   Executables                xomify-api xomify-wrapped xomify-release-radar
+import PackageDescription
+
+let package = Package(
+    name: "Xomify",
+    products: [
+        .executable(name: "xomify-api", targets: ["xomify-api"]),
+        .executable(name: "xomify-wrapped", targets: ["xomify-wrapped"]),
+        .executable(name: "xomify-release-radar", targets: ["xomify-release-radar"]),
+    ],
+    targets: [
+        // C libraries (Debian 12 packages) and typed shims for what Swift cannot call directly.
+        .systemLibrary(name: "CFastCGI", path: "Sources/CFastCGI", providers: [.apt(["libfcgi-dev"])]),
+        .systemLibrary(name: "CPostgres", path: "Sources/CPostgres", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", providers: [.apt(["libssl-dev"])]),
+        .target(name: "CCurlShim", dependencies: ["CCurl"], path: "Sources/CCurlShim", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "CSystemShim", path: "Sources/CSystemShim"),
+
+        // Swift wrappers: the only modules that see C types.
+        .target(name: "Platform", dependencies: ["CSystemShim"]),
+        .target(name: "FastCGI", dependencies: ["CFastCGI"]),
+        .target(name: "Postgres", dependencies: ["CPostgres"]),
+        .target(name: "HTTPClient", dependencies: ["CCurl", "CCurlShim", "Platform"]),
+        .target(name: "Crypto", dependencies: ["COpenSSL"]),
+
+        // Foundations in pure Swift.
+        .target(name: "JSON"),
+        .target(name: "Log", dependencies: ["Platform"]),
+        .target(name: "Configuration", dependencies: ["Platform"]),
+        .target(name: "HTTP", dependencies: ["JSON"]),
+
+        // The php-fpm-like pool: supervisor, workers, responder threads, status page.
+        .target(name: "ResponderPool", dependencies: ["FastCGI", "HTTP", "Platform", "Log", "JSON"]),
+
+        // Domain.
+        .target(name: "Model", dependencies: ["JSON"]),
+        .target(name: "Auth", dependencies: ["Crypto", "JSON"]),
+        .target(name: "Store", dependencies: ["Postgres", "Crypto", "Model", "JSON", "Log", "Platform"]),
+        .target(name: "Spotify", dependencies: ["HTTPClient", "JSON", "Model", "Log", "Platform"]),
+        .target(name: "API", dependencies: ["HTTP", "JSON", "Auth", "Store", "Model", "Spotify", "Log", "Platform"]),
+        .target(name: "Jobs", dependencies: ["Store", "Spotify", "Model", "JSON", "Log", "Platform"]),
+
+        // Executables: short mains.
+        .executableTarget(name: "xomify-api",
+                          dependencies: ["ResponderPool", "API", "Store", "Spotify", "Configuration", "Log", "Platform"]),
+        .executableTarget(name: "xomify-wrapped", dependencies: ["Jobs", "Configuration", "Log"]),
+        .executableTarget(name: "xomify-release-radar", dependencies: ["Jobs", "Configuration", "Log"]),
+
+        // Unit tests for pure logic; integration tests live in Tests/integration (pytest) and
+        // Tests/SpotifyClientTests (Swift, against the sandbox and a real PostgreSQL).
+        .testTarget(name: "UnitTests",
+                    dependencies: ["JSON", "Crypto", "Auth", "Model", "Configuration", "HTTP", "Jobs", "Spotify", "Platform"]),
+    ]
+)

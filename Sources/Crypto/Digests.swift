@@ -1,0 +1,36 @@
+import COpenSSL
+
+/// HMAC-SHA256 and SHA-256 through OpenSSL's one-shot calls.
+public enum Digest {
+    /// HMAC-SHA256 of `message` under `key` (32 bytes).
+    public static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        key.withUnsafeBytes { keyBytes in
+            message.withUnsafeBytes { messageBytes in
+                _ = HMAC(EVP_sha256(), keyBytes.baseAddress, Int32(keyBytes.count),
+                         messageBytes.baseAddress?.assumingMemoryBound(to: UInt8.self), messageBytes.count,
+                         &output, &length)
+            }
+        }
+        return output
+    }
+
+    /// SHA-256 of `bytes`.
+    public static func sha256<Bytes: ContiguousBytes>(_ bytes: Bytes) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        bytes.withUnsafeBytes { raw in
+            _ = EVP_Digest(raw.baseAddress, raw.count, &output, &length, EVP_sha256(), nil)
+        }
+        return output
+    }
+}
+
+/// Byte sequences that expose their contiguous storage.
+public protocol ContiguousBytes {
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
+}
+
+extension Array: ContiguousBytes where Element == UInt8 {}
+extension ArraySlice: ContiguousBytes where Element == UInt8 {}

@@ -1,0 +1,40 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Monotonic time for deadlines and durations; never goes back.
+public enum Monotonic {
+    /// Nanoseconds since an arbitrary fixed point.
+    public static func nanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    public static func seconds() -> Double {
+        Double(nanoseconds()) / 1e9
+    }
+}
+
+/// Wall-clock time (UTC), for timestamps that are stored or shown.
+public enum WallClock {
+    /// Seconds since the Unix epoch, with fractions.
+    public static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// Whole seconds since the Unix epoch.
+    public static func epochSeconds() -> Int64 {
+        Int64(time(nil))
+    }
+}
+
+/// Sleeps the calling thread.
+public func sleep(seconds: Double) {
+    guard seconds > 0 else { return }
+    var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
+    var remaining = timespec()
+    while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
+}

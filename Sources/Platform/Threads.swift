@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSystemShim
+
+/// A joinable OS thread. The pool and the HTTP client need real threads (blocking libfcgi accepts,
+/// a libcurl event loop), not tasks of the cooperative pool.
+public final class OSThread: @unchecked Sendable {
+    private var handle: pthread_t
+
+    private init(handle: pthread_t) { self.handle = handle }
+
+    /// Starts `body` on a new thread named `name` (shown by ps and top, 15 bytes kept).
+    public static func start(name: String, _ body: @escaping @Sendable () -> Void) throws(SystemError) -> OSThread {
+        final class Box { let name: String; let body: @Sendable () -> Void
+            init(_ name: String, _ body: @escaping @Sendable () -> Void) { self.name = name; self.body = body } }
+        let box = Unmanaged.passRetained(Box(name, body)).toOpaque()
+        var handle = pthread_t()
+        let result = pthread_create(&handle, nil, { raw in
+            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+            _ = xsys_set_thread_name(box.name)
+            box.body()
+            return nil
+        }, box)
+        guard result == 0 else {
+            Unmanaged<Box>.fromOpaque(box).release()
+            throw SystemError("pthread_create", code: result)
+        }
+        return OSThread(handle: handle)
+    }
+
+    /// Waits for the thread to end.
+    public func join() {
+        pthread_join(handle, nil)
+    }
+}
+
+/// Names the calling thread.
+public func setCurrentThreadName(_ name: String) {
+    _ = xsys_set_thread_name(name)
+}
