@@ -15,6 +15,7 @@ public enum Signals {
     public static let user1 = SIGUSR1
     public static let user2 = SIGUSR2
     public static let kill = SIGKILL
+    public static let brokenPipe = SIGPIPE
 
     /// Blocks `signals` in the calling thread; threads started afterwards inherit the mask.
     public static func block(_ signals: [Int32]) {

@@ -9,6 +9,12 @@ public struct ListeningSocket: Sendable {
     /// The path this process bound (and must remove on exit), nil for an inherited socket.
     public let boundPath: String?
 
+    /// A socket this process already holds (a worker's inherited copy).
+    public init(fd: Int32, boundPath: String? = nil) {
+        self.fd = fd
+        self.boundPath = boundPath
+    }
+
     /// Binds a unix socket at `path` (replacing a stale one), mode 0660 so that only nginx's group reaches it.
     public static func bind(path: String, backlog: Int32) throws(SystemError) -> ListeningSocket {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)

@@ -1,0 +1,79 @@
+import HTTP
+import JSON
+import Platform
+
+/// The internal status page, in the manner of php-fpm's: pool counters, the listen queue and one entry per
+/// worker process. Rendered from the shared scoreboard by whichever worker takes the request; it touches no
+/// database. nginx serves it on loopback only.
+struct StatusPage: Sendable {
+    let scoreboard: Scoreboard
+    let listenFD: Int32
+
+    func render(_ request: HTTPRequest) -> HTTPResponse {
+        guard request.method == "GET" else {
+            var response = HTTPResponse.json(405, JSON.object(JSONObject([.init(key: "error", value: .string("use GET"))])))
+            response.setHeader("Allow", "GET")
+            return response
+        }
+        let socket = ListeningSocket(fd: listenFD)
+        let queue = socket.queue()
+        let now = UInt64(WallClock.epochSeconds())
+        let started = scoreboard.get(.startedAt)
+
+        var busy: UInt64 = 0
+        var requests = scoreboard.get(.retiredRequests)
+        var slow = scoreboard.get(.retiredSlowRequests)
+        var live = 0
+        var writer = JSONWriter(capacity: 2048)
+        var workers = JSONWriter(capacity: 1024)
+        workers.beginArray()
+        for slot in 0..<scoreboard.slotCount where scoreboard.state(slot) != .free {
+            live += 1
+            let slotBusy = scoreboard.get(slot, .busy)
+            busy += slotBusy
+            requests += scoreboard.get(slot, .requests)
+            slow += scoreboard.get(slot, .slowRequests)
+            workers.beginObject()
+            workers.key("slot"); workers.int(slot)
+            workers.key("pid"); workers.int(Int(scoreboard.get(slot, .pid)))
+            workers.key("state"); workers.string(scoreboard.state(slot).name)
+            workers.key("startedAt"); workers.int(Int(scoreboard.get(slot, .startedAt)))
+            workers.key("requests"); workers.int(Int(scoreboard.get(slot, .requests)))
+            workers.key("busyThreads"); workers.int(Int(slotBusy))
+            workers.key("idleThreads"); workers.int(max(0, Int(scoreboard.get(.threadsPerWorker)) - Int(slotBusy)))
+            workers.key("slowRequests"); workers.int(Int(scoreboard.get(slot, .slowRequests)))
+            workers.endObject()
+        }
+        workers.endArray()
+
+        let threads = Int(scoreboard.get(.threadsPerWorker))
+        writer.beginObject()
+        writer.key("pool")
+        writer.beginObject()
+        writer.key("supervisorPid"); writer.int(Int(scoreboard.get(.supervisorPID)))
+        writer.key("startedAt"); writer.int(Int(started))
+        writer.key("uptimeSeconds"); writer.int(Int(now >= started ? now - started : 0))
+        writer.key("configuredWorkers"); writer.int(Int(scoreboard.get(.configuredWorkers)))
+        writer.key("liveWorkers"); writer.int(live)
+        writer.key("threadsPerWorker"); writer.int(threads)
+        writer.key("busyThreads"); writer.int(Int(busy))
+        writer.key("idleThreads"); writer.int(max(0, live * threads - Int(busy)))
+        writer.key("acceptedRequests"); writer.int(Int(requests))
+        writer.key("slowRequests"); writer.int(Int(slow))
+        writer.key("crashes"); writer.int(Int(scoreboard.get(.crashes)))
+        writer.key("recycled"); writer.int(Int(scoreboard.get(.recycled)))
+        writer.key("reloads"); writer.int(Int(scoreboard.get(.reloads)))
+        writer.key("listenQueue"); writer.int(queue.map { $0.waiting } ?? Int(scoreboard.get(.listenQueue)))
+        writer.key("maxListenQueue"); writer.int(Int(scoreboard.get(.maxListenQueue)))
+        writer.key("listenQueueLength"); writer.int(queue.map { $0.backlog } ?? Int(scoreboard.get(.listenBacklog)))
+        writer.endObject()
+        writer.key("workers")
+        writer.raw(workers.bytes)
+        writer.endObject()
+
+        var response = HTTPResponse.json(200, writer.bytes)
+        response.setHeader("Cache-Control", "no-store")
+        response.setHeader("X-Request-Id", request.requestID)
+        return response
+    }
+}
