@@ -45,13 +45,13 @@ let package = Package(
         .target(name: "Model", dependencies: ["JSON"]),
         .target(name: "Auth", dependencies: ["Crypto", "JSON"]),
         .target(name: "Store", dependencies: ["Postgres", "Crypto", "Model", "JSON", "Log", "Platform"]),
-        .target(name: "Spotify", dependencies: ["HTTPClient", "JSON", "Model", "Log", "Platform"]),
+        .target(name: "Spotify", dependencies: ["HTTPClient", "HTTP", "JSON", "Crypto", "Model", "Log", "Platform"]),
         .target(name: "API", dependencies: ["HTTP", "JSON", "Auth", "Store", "Model", "Spotify", "Log", "Platform"]),
         .target(name: "Jobs", dependencies: ["Store", "Spotify", "Model", "JSON", "Log", "Platform"]),
 
         // Executables: short mains.
         .executableTarget(name: "xomify-api",
-                          dependencies: ["ResponderPool", "API", "Store", "Spotify", "Configuration", "Log", "Platform"]),
+                          dependencies: ["ResponderPool", "API", "Auth", "Store", "Spotify", "Postgres", "Configuration", "Log", "Platform"]),
         .executableTarget(name: "xomify-wrapped", dependencies: ["Jobs", "Configuration", "Log"]),
         .executableTarget(name: "xomify-release-radar", dependencies: ["Jobs", "Configuration", "Log"]),
 

@@ -2,6 +2,10 @@
 -- case-insensitively. The refresh token is stored only as AES-256-GCM ciphertext (key version byte ‖ nonce ‖
 -- ciphertext ‖ tag, the row's email as associated data); the application's store layer is the only place that
 -- encrypts or decrypts it.
+-- Revisions come from one sequence, so a revision number is never reused by any row: ETags built from them
+-- change exactly when the data behind an answer changes.
+CREATE SEQUENCE revisions;
+
 CREATE TABLE users (
     email                     text PRIMARY KEY
                               CHECK (email = lower(email) AND length(email) BETWEEN 3 AND 254
@@ -19,8 +23,11 @@ CREATE TABLE users (
                               CHECK (token_state IN ('ok', 'needs_reauth', 'missing')),
     token_state_reason        text,
     token_state_at            timestamptz,
-    -- Bumped by every change a client can see (flags, profile, wraps, weeks): the ETag of user data.
-    revision                  bigint NOT NULL DEFAULT 1,
+    -- Set from `revisions` by every change to this row (the ETag of the user object), and by every change
+    -- to the user's wraps and weeks (the ETags of those answers).
+    revision                  bigint NOT NULL DEFAULT nextval('revisions'),
+    wraps_revision            bigint NOT NULL DEFAULT nextval('revisions'),
+    weeks_revision            bigint NOT NULL DEFAULT nextval('revisions'),
     created_at                timestamptz NOT NULL DEFAULT now(),
     updated_at                timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT token_ok_has_token CHECK (token_state <> 'ok' OR refresh_token_ciphertext IS NOT NULL),

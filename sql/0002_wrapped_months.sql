@@ -17,6 +17,7 @@ CREATE TABLE wrapped_months (
     first_half_playlist_id text CHECK (length(first_half_playlist_id) BETWEEN 1 AND 256),
     year_playlist_id       text CHECK (length(year_playlist_id) BETWEEN 1 AND 256),
     created_at             timestamptz NOT NULL DEFAULT now(),
+    revision               bigint NOT NULL DEFAULT nextval('revisions'),
     -- The wrap exactly as the API returns it, rendered by the application whenever the row is written. A
     -- month's wrap never changes once its job item is done, so GET /wrapped/data concatenates these instead
     -- of building JSON per request (SPEC §12). Kept inline and uncompressed for that read.

@@ -1,0 +1,51 @@
+import Auth
+import HTTP
+import Postgres
+import Spotify
+import Store
+
+/// Everything a worker needs to build its responders, made once per process from the configuration.
+public final class APIApplication: ResponderFactory {
+    public struct Settings: Sendable {
+        public var conninfo: String
+        public var statementTimeoutMilliseconds: Int
+        public var jwtSecret: [UInt8]
+        public var tokenKeys: TokenKeyRing
+        public var legacyTokens: Authorizer.LegacyPolicy
+        public var adminEmails: [String]
+        public var spotify: SpotifyConfiguration
+
+        public init(conninfo: String, statementTimeoutMilliseconds: Int, jwtSecret: [UInt8], tokenKeys: TokenKeyRing,
+                    legacyTokens: Authorizer.LegacyPolicy, adminEmails: [String], spotify: SpotifyConfiguration) {
+            self.conninfo = conninfo
+            self.statementTimeoutMilliseconds = statementTimeoutMilliseconds
+            self.jwtSecret = jwtSecret
+            self.tokenKeys = tokenKeys
+            self.legacyTokens = legacyTokens
+            self.adminEmails = adminEmails
+            self.spotify = spotify
+        }
+    }
+
+    private let settings: Settings
+    private let jwt: JWT
+    private let authorizer: Authorizer
+    private let login: SpotifyLogin
+
+    public init(settings: Settings) throws(SpotifyError) {
+        self.settings = settings
+        jwt = JWT(secret: settings.jwtSecret)
+        authorizer = Authorizer(jwt: jwt, legacy: settings.legacyTokens, adminEmails: settings.adminEmails)
+        login = SpotifyLogin(client: try SpotifyClient(configuration: settings.spotify))
+    }
+
+    public func makeResponder(thread: Int) -> any Responder {
+        let seconds = Double(settings.statementTimeoutMilliseconds) / 1000
+        let database = Database(conninfo: settings.conninfo,
+                                options: Connection.Options(connectTimeout: 1, commandTimeout: seconds + 1,
+                                                            statementTimeoutMilliseconds: settings.statementTimeoutMilliseconds,
+                                                            applicationName: "xomify-api"))
+        let services = Services(database: database, keys: settings.tokenKeys, jwt: jwt, spotify: login)
+        return APIResponder(services: services, authorizer: authorizer)
+    }
+}

@@ -1,0 +1,34 @@
+import HTTP
+
+/// Strong entity tags computed from the revisions behind an answer, so that a matching `If-None-Match` is
+/// answered 304 before the body is read or built.
+enum ETag {
+    /// `"<16 hex digits>"` of a 64-bit FNV-1a hash of the parts.
+    static func make(_ parts: [String]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for part in parts {
+            for byte in part.utf8 {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x0000_0100_0000_01b3
+            }
+            hash ^= 0x1f
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return "\"" + String(repeating: "0", count: 16 - hex.count) + hex + "\""
+    }
+
+    /// True when `If-None-Match` lists `tag` (weak comparison, as RFC 9110 prescribes for this header) or is `*`.
+    static func matches(_ request: HTTPRequest, _ tag: String) -> Bool {
+        guard let header = request.header("if-none-match") else { return false }
+        for candidate in header.split(separator: ",") {
+            var value = Substring(candidate)
+            while value.first == " " || value.first == "\t" { value.removeFirst() }
+            while value.last == " " || value.last == "\t" { value.removeLast() }
+            if value == "*" { return true }
+            if value.hasPrefix("W/") { value = value.dropFirst(2) }
+            if value == tag { return true }
+        }
+        return false
+    }
+}

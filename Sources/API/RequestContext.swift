@@ -1,0 +1,41 @@
+import Auth
+import HTTP
+import Log
+import Model
+import Platform
+
+/// One request on its way through a handler: the request, the caller's identity, and the thread's services.
+struct RequestContext {
+    let request: HTTPRequest
+    /// Nil on the routes that need no token.
+    let identity: Identity?
+    let services: Services
+    let now: Int64
+
+    /// The email a request acts for (SPEC §5.1): the token's unless another is given; another email needs an
+    /// admin token (403 otherwise). Legacy tokens must name it, and are trusted with it.
+    func targetEmail(_ requested: Email?) throws(APIError) -> Email {
+        switch identity {
+        case .user(let email, _, let isAdmin):
+            guard let own = Email(email) else { throw APIError(401, .invalidToken, "The token's email is not valid") }
+            guard let requested, requested != own else { return own }
+            guard isAdmin else { throw APIError(403, .forbidden, "This token may not act for another user") }
+            return requested
+        case .legacy:
+            guard let requested else {
+                throw APIError.invalidInput(APIError.Fields(missing: ["email"]))
+            }
+            services.log.warning("request with the legacy shared token", ["request_id": request.requestID,
+                                                                          "path": request.path])
+            return requested
+        case nil:
+            throw APIError(401, .invalidToken, "A token is required")
+        }
+    }
+
+    /// The Spotify user id a body's missing `userId` defaults to (the token's).
+    var tokenUserID: String? {
+        if case .user(_, let userID, _) = identity { return userID }
+        return nil
+    }
+}

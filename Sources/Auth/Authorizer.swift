@@ -1,0 +1,72 @@
+import JSON
+
+/// Who is calling, as established by the authorizer. Handlers receive this; they never re-read the request.
+public enum Identity: Sendable, Equatable {
+    /// A user token: the caller is `email` (lower-cased), an admin when listed in XOMIFY_ADMIN_EMAILS.
+    case user(email: String, userID: String?, isAdmin: Bool)
+    /// The old clients' shared token (no email claim), accepted only when legacy tokens are allowed: the
+    /// request's own `email` is trusted, as in the old system.
+    case legacy
+}
+
+/// Why a request was refused by the authorizer (401).
+public enum AuthorizationError: Error, Sendable, Equatable, CustomStringConvertible {
+    case missingToken
+    case invalidToken(JWTError)
+    case legacyTokenDenied
+
+    public var description: String {
+        switch self {
+        case .missingToken: return "missing bearer token"
+        case .invalidToken(let error): return error.description
+        case .legacyTokenDenied: return "shared legacy tokens are not accepted"
+        }
+    }
+}
+
+/// The authorizer of SPEC §5.1: a filter that runs before routing.
+public struct Authorizer: Sendable {
+    public enum LegacyPolicy: String, Sendable { case allow, deny }
+
+    private let jwt: JWT
+    private let legacy: LegacyPolicy
+    private let admins: Set<String>
+
+    public init(jwt: JWT, legacy: LegacyPolicy, adminEmails: [String]) {
+        self.jwt = jwt
+        self.legacy = legacy
+        self.admins = Set(adminEmails.map { $0.lowercased() })
+    }
+
+    /// The identity behind an `Authorization` header (`Bearer <jwt>`, or the bare token).
+    public func identify(authorization: String?, now: Int64) throws(AuthorizationError) -> Identity {
+        guard var token = authorization?.trimmedSpaces(), !token.isEmpty else { throw .missingToken }
+        if token.count >= 7, token.prefix(7).lowercased() == "bearer " {
+            token = String(token.dropFirst(7)).trimmedSpaces()
+        } else if token.lowercased() == "bearer" {
+            throw .missingToken
+        }
+        guard !token.isEmpty else { throw .missingToken }
+        let claims: JWTClaims
+        do {
+            claims = try jwt.verify(token, now: now)
+        } catch {
+            throw .invalidToken(error)
+        }
+        guard let email = claims.email else {
+            guard legacy == .allow else { throw .legacyTokenDenied }
+            return .legacy
+        }
+        let lowered = email.lowercased()
+        return .user(email: lowered, userID: claims.userID, isAdmin: admins.contains(lowered))
+    }
+}
+
+extension String {
+    func trimmedSpaces() -> String {
+        var text = Substring(self)
+        while text.first == " " || text.first == "\t" { text.removeFirst() }
+        while text.last == " " || text.last == "\t" { text.removeLast() }
+        return String(text)
+    }
+}

@@ -1,0 +1,148 @@
+import CCurl
+import CCurlShim
+import Platform
+import Synchronization
+
+/// An HTTP client over the libcurl multi interface: one event-loop thread drives every transfer, so many
+/// requests are in flight at once from one thread, sharing connections (keep-alive, HTTP/2 multiplexing where
+/// offered). Callers `await` their response from any task or thread.
+public final class HTTPClient: Sendable {
+    private struct Pending: @unchecked Sendable {
+        let request: HTTPClientRequest
+        let completion: @Sendable (Result<HTTPClientResponse, HTTPClientError>) -> Void
+    }
+
+    private struct Multi: @unchecked Sendable { let handle: UnsafeMutableRawPointer }
+
+    private let multi: Multi
+    /// Submissions waiting for the loop thread, shared by reference with it.
+    private final class SubmissionQueue: Sendable {
+        let state = Mutex<(pending: [Pending], stopping: Bool)>(([], false))
+    }
+
+    private let queue = SubmissionQueue()
+    private let thread = Mutex<OSThread?>(nil)
+
+    /// `maxConnections` bounds the connections libcurl opens in total.
+    public init(maxConnections: Int = 16) throws(HTTPClientError) {
+        HTTPClient.globalInit
+        guard let handle = curl_multi_init() else { throw .invalidRequest("curl_multi_init failed") }
+        multi = Multi(handle: handle)
+        xcurl_multi_setopt_long(handle, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxConnections)
+        xcurl_multi_setopt_long(handle, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnections)
+        xcurl_multi_setopt_long(handle, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
+        let loop = EventLoop(multi: handle, queue: queue)
+        do {
+            let started = try OSThread.start(name: "xomify-http") { loop.run() }
+            thread.withLock { $0 = started }
+        } catch {
+            curl_multi_cleanup(handle)
+            throw .invalidRequest("cannot start the client thread: \(error)")
+        }
+    }
+
+    /// libcurl's global setup, once per process, before any other thread uses it.
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    /// Sends `request` and waits for its response.
+    public func send(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPClientResponse, HTTPClientError>, Never>) in
+            submit(request) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// Sends `request`; `completion` runs on the client's thread when it is done.
+    public func submit(_ request: HTTPClientRequest,
+                       completion: @escaping @Sendable (Result<HTTPClientResponse, HTTPClientError>) -> Void) {
+        let accepted = queue.state.withLock { state -> Bool in
+            guard !state.stopping else { return false }
+            state.pending.append(Pending(request: request, completion: completion))
+            return true
+        }
+        guard accepted else {
+            completion(.failure(.shutDown))
+            return
+        }
+        curl_multi_wakeup(multi.handle)
+    }
+
+    /// Fails what is queued or in flight and stops the thread.
+    public func shutdown() {
+        queue.state.withLock { $0.stopping = true }
+        curl_multi_wakeup(multi.handle)
+        let running = thread.withLock { current -> OSThread? in
+            defer { current = nil }
+            return current
+        }
+        running?.join()
+    }
+
+    deinit {
+        shutdown()
+        curl_multi_cleanup(multi.handle)
+    }
+
+    /// The thread's loop: add what was submitted, let libcurl work, complete what finished, sleep in poll.
+    private final class EventLoop: @unchecked Sendable {
+        let multi: UnsafeMutableRawPointer
+        let queue: SubmissionQueue
+        var active: [UnsafeMutableRawPointer: Transfer] = [:]
+
+        init(multi: UnsafeMutableRawPointer, queue: SubmissionQueue) {
+            self.multi = multi
+            self.queue = queue
+        }
+
+        func run() {
+            while true {
+                let (pending, stopping) = queue.state.withLock { state -> ([Pending], Bool) in
+                    defer { state.pending.removeAll() }
+                    return (state.pending, state.stopping)
+                }
+                if stopping {
+                    for item in pending { item.completion(.failure(.shutDown)) }
+                    for (context, transfer) in active {
+                        curl_multi_remove_handle(multi, transfer.handle)
+                        transfer.completion(.failure(.shutDown))
+                        Unmanaged<Transfer>.fromOpaque(context).release()
+                    }
+                    active.removeAll()
+                    return
+                }
+                for item in pending { start(item) }
+                var running: Int32 = 0
+                curl_multi_perform(multi, &running)
+                collectFinished()
+                var ready: Int32 = 0
+                curl_multi_poll(multi, nil, 0, 1000, &ready)
+            }
+        }
+
+        private func start(_ item: Pending) {
+            guard let transfer = Transfer(request: item.request, completion: item.completion) else {
+                item.completion(.failure(.invalidRequest("curl_easy_init failed")))
+                return
+            }
+            let context = Unmanaged.passRetained(transfer).toOpaque()
+            transfer.configure(context: context)
+            active[context] = transfer
+            curl_multi_add_handle(multi, transfer.handle)
+        }
+
+        private func collectFinished() {
+            var remaining: Int32 = 0
+            while let message = curl_multi_info_read(multi, &remaining) {
+                guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
+                let code = message.pointee.data.result
+                var raw: UnsafeMutableRawPointer?
+                xcurl_easy_getinfo_pointer(easy, CURLINFO_PRIVATE, &raw)
+                curl_multi_remove_handle(multi, easy)
+                guard let context = raw, let transfer = active.removeValue(forKey: context) else { continue }
+                let outcome = transfer.outcome(code)
+                Unmanaged<Transfer>.fromOpaque(context).release()
+                transfer.completion(outcome)
+            }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+/// What a Spotify call can end with, in the terms the jobs act on (SPEC §6, §7.3).
+public enum SpotifyError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The refresh token is revoked or expired: mark the user `needs_reauth`, never retry.
+    case invalidGrant(String)
+    /// The app's client id or secret is wrong: a configuration fault that stops the job.
+    case invalidClient
+    /// Spotify's quota is spent (`QUOTA_EXCEEDED`, or a Retry-After over 10 minutes): stop the run cleanly.
+    case quotaExceeded(String)
+    /// Our own daily budget (XOMIFY_SPOTIFY_DAILY_BUDGET) is spent: stop the run cleanly.
+    case budgetExhausted
+    /// The access token was refused (401).
+    case unauthorized
+    case forbidden(String)
+    case notFound(String)
+    case badRequest(String)
+    /// 5xx, resets and timeouts that persisted through the retries.
+    case unavailable(String)
+    case malformedResponse(String)
+
+    /// True for the outcomes that end a whole run rather than one user.
+    public var stopsRun: Bool {
+        switch self {
+        case .invalidClient, .quotaExceeded, .budgetExhausted: return true
+        default: return false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .invalidGrant(let why): return "refresh token refused (\(why))"
+        case .invalidClient: return "Spotify refused the client id or secret (invalid_client)"
+        case .quotaExceeded(let why): return "Spotify quota exceeded (\(why))"
+        case .budgetExhausted: return "daily Spotify request budget spent"
+        case .unauthorized: return "access token refused"
+        case .forbidden(let why): return "forbidden: \(why)"
+        case .notFound(let what): return "not found: \(what)"
+        case .badRequest(let why): return "bad request: \(why)"
+        case .unavailable(let why): return "Spotify unavailable: \(why)"
+        case .malformedResponse(let why): return "malformed response: \(why)"
+        }
+    }
+}

@@ -1,0 +1,196 @@
+import JSON
+import Model
+import Postgres
+
+/// Wraps. Each row keeps the wrap both as columns (for reporting and for the jobs) and as the API's JSON
+/// (rendered here whenever the row is written), so reads concatenate stored JSON instead of building it.
+public struct WrapStore {
+    private let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    /// The enrolment flags shown with the wraps, and the revision of the user's wraps (nil: unknown user).
+    public struct Summary: Sendable, Equatable {
+        public var active = false
+        public var activeWrapped = false
+        public var activeReleaseRadar = false
+        public var wrapsRevision: Int64?
+    }
+
+    public func summary(_ email: Email) throws(StoreError) -> Summary {
+        try database.run { connection throws(PostgresError) in
+            guard let row = try connection.prepared("wraps_summary", """
+                SELECT active, active_wrapped, active_release_radar, wraps_revision FROM users WHERE email = $1
+                """, [email]).first else { return Summary() }
+            return Summary(active: try row.decode(0), activeWrapped: try row.decode(1),
+                           activeReleaseRadar: try row.decode(2), wrapsRevision: try row.decode(3))
+        }
+    }
+
+    /// The summary and every wrap's JSON, newest first, as a JSON array, in one round trip.
+    public func summaryWithWraps(_ email: Email) throws(StoreError) -> (Summary, [UInt8]) {
+        try database.run { connection throws(PostgresError) in
+            let result = try connection.prepared("wraps_all", """
+                SELECT u.active, u.active_wrapped, u.active_release_radar, u.wraps_revision, w.api_json
+                FROM users u LEFT JOIN wrapped_months w ON w.email = u.email
+                WHERE u.email = $1
+                ORDER BY w.month_key DESC
+                """, [email])
+            guard let first = result.first else { return (Summary(), Array("[]".utf8)) }
+            let summary = Summary(active: try first.decode(0), activeWrapped: try first.decode(1),
+                                  activeReleaseRadar: try first.decode(2), wrapsRevision: try first.decode(3))
+            return (summary, WrapStore.jsonArray(result, column: 4))
+        }
+    }
+
+    /// The JSON of one wrap and its revision, nil when there is none.
+    public func wrapJSON(_ email: Email, month: MonthKey) throws(StoreError) -> [UInt8]? {
+        try database.run { connection throws(PostgresError) in
+            guard let row = try connection.prepared("wrap_month", """
+                SELECT api_json FROM wrapped_months WHERE email = $1 AND month_key = $2
+                """, [email, month]).first else { return nil }
+            var bytes: [UInt8] = []
+            row.appendBytes(0, to: &bytes)
+            return bytes
+        }
+    }
+
+    public func wrapRevision(_ email: Email, month: MonthKey) throws(StoreError) -> Int64? {
+        try database.run { connection throws(PostgresError) in
+            try connection.prepared("wrap_month_revision", """
+                SELECT revision FROM wrapped_months WHERE email = $1 AND month_key = $2
+                """, [email, month]).first.map { row throws(PostgresError) in try row.decode(0, as: Int64.self) }
+        }
+    }
+
+    /// The revisions of a year's wraps, a fingerprint of that answer (ETag) without reading the wraps.
+    public func yearRevisions(_ email: Email, year: Int) throws(StoreError) -> [Int64] {
+        try database.run { connection throws(PostgresError) in
+            try connection.prepared("wrap_year_revisions", """
+                SELECT revision FROM wrapped_months WHERE email = $1 AND month_key LIKE $2 ORDER BY month_key DESC
+                """, [email, WrapStore.yearPattern(year)]).rows.map { row throws(PostgresError) in try row.decode(0, as: Int64.self) }
+        }
+    }
+
+    /// A year's wraps, newest first, as a JSON array.
+    public func yearJSON(_ email: Email, year: Int) throws(StoreError) -> [UInt8] {
+        try database.run { connection throws(PostgresError) in
+            let result = try connection.prepared("wrap_year", """
+                SELECT api_json FROM wrapped_months WHERE email = $1 AND month_key LIKE $2 ORDER BY month_key DESC
+                """, [email, WrapStore.yearPattern(year)])
+            return WrapStore.jsonArray(result, column: 0)
+        }
+    }
+
+    private static func yearPattern(_ year: Int) -> String {
+        let text = String(year)
+        return String(repeating: "0", count: max(0, 4 - text.count)) + text + "-%"
+    }
+
+    private static func jsonArray(_ result: QueryResult, column: Int) -> [UInt8] {
+        var bytes: [UInt8] = [UInt8(ascii: "[")]
+        bytes.reserveCapacity(result.rowCount * 5300 + 2)
+        var first = true
+        for row in result.rows where !row.isNull(column) {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
+            row.appendBytes(column, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
+        return bytes
+    }
+
+    // MARK: Writing (the wrapped job)
+
+    /// Stores a wrap (replacing one for the same month) and bumps the user's wraps revision, in one transaction.
+    public func save(_ wrap: Wrap) throws(StoreError) {
+        let api = String(decoding: wrap.apiJSON(), as: UTF8.self)
+        let genres = WrapStore.genreScoresJSON(wrap.genres)
+        try database.transaction { connection throws(PostgresError) in
+            try connection.prepared("wrap_save", """
+                INSERT INTO wrapped_months AS w (email, month_key, short_term_track_ids, medium_term_track_ids,
+                    long_term_track_ids, short_term_artist_ids, medium_term_artist_ids, long_term_artist_ids,
+                    genre_scores, playlist_id, first_half_playlist_id, year_playlist_id, created_at, api_json)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, to_timestamp($13), $14)
+                ON CONFLICT (email, month_key) DO UPDATE SET
+                    short_term_track_ids = EXCLUDED.short_term_track_ids,
+                    medium_term_track_ids = EXCLUDED.medium_term_track_ids,
+                    long_term_track_ids = EXCLUDED.long_term_track_ids,
+                    short_term_artist_ids = EXCLUDED.short_term_artist_ids,
+                    medium_term_artist_ids = EXCLUDED.medium_term_artist_ids,
+                    long_term_artist_ids = EXCLUDED.long_term_artist_ids,
+                    genre_scores = EXCLUDED.genre_scores,
+                    playlist_id = EXCLUDED.playlist_id,
+                    first_half_playlist_id = EXCLUDED.first_half_playlist_id,
+                    year_playlist_id = EXCLUDED.year_playlist_id,
+                    created_at = EXCLUDED.created_at,
+                    api_json = EXCLUDED.api_json,
+                    revision = nextval('revisions')
+                """, [wrap.email, wrap.month, wrap.topTrackIDs.shortTerm, wrap.topTrackIDs.mediumTerm,
+                      wrap.topTrackIDs.longTerm, wrap.topArtistIDs.shortTerm, wrap.topArtistIDs.mediumTerm,
+                      wrap.topArtistIDs.longTerm, JSONText(genres), wrap.playlistID, wrap.firstHalfPlaylistID,
+                      wrap.yearPlaylistID, Int(wrap.createdAt.seconds), api])
+            try connection.prepared("user_wraps_changed", """
+                UPDATE users SET wraps_revision = nextval('revisions') WHERE email = $1
+                """, [wrap.email])
+        }
+    }
+
+    /// A stored wrap, read back from its columns (a resumed job continues from it).
+    public func wrap(_ email: Email, month: MonthKey) throws(StoreError) -> Wrap? {
+        try database.run { connection throws(PostgresError) -> Wrap? in
+            guard let row = try connection.prepared("wrap_read", """
+                SELECT short_term_track_ids, medium_term_track_ids, long_term_track_ids, short_term_artist_ids,
+                       medium_term_artist_ids, long_term_artist_ids, genre_scores::text, playlist_id,
+                       first_half_playlist_id, year_playlist_id, created_at
+                FROM wrapped_months WHERE email = $1 AND month_key = $2
+                """, [email, month]).first else { return nil }
+            let genresText = try row.decode(6, as: String.self)
+            guard let genres = WrapStore.parseGenreScores(genresText) else {
+                throw .decoding(column: 6, expected: "genre scores", found: String(genresText.prefix(40)))
+            }
+            return Wrap(email: email, month: month,
+                        topTrackIDs: PerTimeRange(shortTerm: try row.decode(0), mediumTerm: try row.decode(1), longTerm: try row.decode(2)),
+                        topArtistIDs: PerTimeRange(shortTerm: try row.decode(3), mediumTerm: try row.decode(4), longTerm: try row.decode(5)),
+                        genres: genres, playlistID: try row.decode(7), firstHalfPlaylistID: try row.decode(8),
+                        yearPlaylistID: try row.decode(9), createdAt: try row.decode(10))
+        }
+    }
+
+    /// `{"short_term": [["pop", 40], ...], ...}`: pairs keep the score order that a jsonb object would lose.
+    static func genreScoresJSON(_ genres: PerTimeRange<GenreScores>) -> String {
+        var writer = JSONWriter()
+        writer.beginObject()
+        for range in TimeRange.allCases {
+            writer.key(range.rawValue)
+            writer.beginArray()
+            for entry in genres[range].entries {
+                writer.beginArray()
+                writer.string(entry.genre)
+                writer.int(entry.score)
+                writer.endArray()
+            }
+            writer.endArray()
+        }
+        writer.endObject()
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    static func parseGenreScores(_ text: String) -> PerTimeRange<GenreScores>? {
+        guard let json = try? JSONParser.parse(text) else { return nil }
+        var result = PerTimeRange<GenreScores>(shortTerm: .empty, mediumTerm: .empty, longTerm: .empty)
+        for range in TimeRange.allCases {
+            guard let pairs = json[range.rawValue].arrayValue else { return nil }
+            var entries: [GenreScores.Entry] = []
+            for pair in pairs {
+                guard let items = pair.arrayValue, items.count == 2, let genre = items[0].stringValue,
+                      let score = items[1].intValue else { return nil }
+                entries.append(.init(genre: genre, score: score))
+            }
+            result[range] = GenreScores(entries: entries)
+        }
+        return result
+    }
+}

@@ -1,0 +1,51 @@
+import API
+import Auth
+import Configuration
+import Platform
+import ResponderPool
+import Spotify
+import Store
+
+/// Turning settings into the pool's options and the application's settings, with one clear line per bad value.
+enum APISettings {
+    static let relevant: [Setting] = [
+        Settings.config, Settings.databaseURL, Settings.listen, Settings.workers, Settings.threads, Settings.maxRequests,
+        Settings.maxBodyBytes, Settings.requestTimeoutMilliseconds, Settings.slowRequestMilliseconds,
+        Settings.jwtSecretFile, Settings.tokenKeyFile, Settings.spotifyClientID, Settings.spotifyAPIURL,
+        Settings.spotifyAccountsURL, Settings.spotifyTimeoutMilliseconds, Settings.legacyTokens, Settings.adminEmails,
+        Settings.logLevel, Settings.sqlDirectory,
+    ]
+
+    static func poolOptions(_ configuration: Configuration) throws(ConfigurationError) -> PoolOptions {
+        let listen = configuration.string(Settings.listen) ?? ""
+        return PoolOptions(listenPath: listen.isEmpty ? nil : listen,
+                           workers: try configuration.integer(Settings.workers, in: 1...256),
+                           threadsPerWorker: try configuration.integer(Settings.threads, in: 1...256),
+                           maxRequestsPerWorker: try configuration.integer(Settings.maxRequests, in: 0...Int(Int32.max)),
+                           maxBodyBytes: try configuration.integer(Settings.maxBodyBytes, in: 1024...(16 << 20)),
+                           slowRequestSeconds: Double(try configuration.integer(Settings.slowRequestMilliseconds, in: 1...3_600_000)) / 1000)
+    }
+
+    static func application(_ configuration: Configuration) throws(ConfigurationError) -> APIApplication.Settings {
+        let secrets = Secrets(configuration: configuration, environment: Environment.all())
+        let jwtSecret = try secrets.jwtSecret()
+        let keyText = try secrets.tokenKeys()
+        let keys: TokenKeyRing
+        do { keys = try TokenKeyRing(parsing: keyText) } catch {
+            throw ConfigurationError(Settings.tokenKeyFile.name, "the token key file is not valid: \(error)")
+        }
+        let spotify = SpotifyConfiguration(
+            apiURL: try configuration.baseURL(Settings.spotifyAPIURL),
+            accountsURL: try configuration.baseURL(Settings.spotifyAccountsURL),
+            clientID: configuration.string(Settings.spotifyClientID) ?? "", clientSecret: "",
+            maxRequestsPerSecond: 50, concurrency: 16,
+            timeout: Double(try configuration.integer(Settings.spotifyTimeoutMilliseconds, in: 100...600_000)) / 1000,
+            maxAttempts: 2)
+        return APIApplication.Settings(
+            conninfo: try configuration.required(Settings.databaseURL),
+            statementTimeoutMilliseconds: try configuration.integer(Settings.requestTimeoutMilliseconds, in: 100...600_000),
+            jwtSecret: jwtSecret, tokenKeys: keys,
+            legacyTokens: Authorizer.LegacyPolicy(rawValue: try configuration.choice(Settings.legacyTokens, ["allow", "deny"])) ?? .deny,
+            adminEmails: configuration.list(Settings.adminEmails), spotify: spotify)
+    }
+}
