@@ -26,7 +26,7 @@ public struct Secrets: Sendable {
         do {
             bytes = try Files.read(path, limit: 64 << 10)
         } catch {
-            throw ConfigurationError(pathSetting.name, "cannot read secret file \(path): \(error)")
+            throw ConfigurationError(pathSetting.name, "cannot read secret file \(path): \(error.reason)")
         }
         let text = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
         guard !text.isEmpty else { throw ConfigurationError(pathSetting.name, "secret file \(path) is empty") }

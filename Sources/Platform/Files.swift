@@ -72,3 +72,14 @@ public enum Files {
         return names.sorted()
     }
 }
+
+/// Unbuffered writes to standard output and error (safe before `_exit`).
+public enum Console {
+    public static func out(_ text: String) {
+        try? Files.writeAll(1, Array((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+
+    public static func error(_ text: String) {
+        try? Files.writeAll(2, Array((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+}

@@ -12,7 +12,10 @@ public struct SystemError: Error, CustomStringConvertible, Sendable {
         self.code = code
     }
 
+    /// What the system said, without the operation (`No such file or directory`).
+    public var reason: String { String(cString: strerror(code)) }
+
     public var description: String {
-        "\(operation): \(String(cString: strerror(code)))"
+        "\(operation): \(reason)"
     }
 }

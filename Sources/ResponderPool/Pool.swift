@@ -18,8 +18,8 @@ public enum Pool {
     public static var isWorker: Bool { Environment.get(roleVariable) == "worker" }
 
     /// Runs the supervisor (or, in a worker process, the worker) and returns the exit status.
-    /// `makeFactory` builds the responders' factory; the supervisor calls it once too, to refuse a bad
-    /// configuration before any worker starts.
+    /// `makeFactory` builds the responders' factory in each worker; the caller validates the configuration
+    /// before starting the pool, and the supervisor itself builds nothing (it holds no connections).
     public static func run(options: PoolOptions,
                            makeFactory: () throws(PoolStartError) -> any ResponderFactory) -> Int32 {
         let log = Logger("pool")
@@ -33,12 +33,6 @@ public enum Pool {
             return runWorker(options: options, makeFactory: makeFactory)
         }
 
-        do {
-            _ = try makeFactory()
-        } catch {
-            log.error("cannot start", ["error": error.description])
-            return 78
-        }
         let socket: ListeningSocket
         do {
             if let path = options.listenPath {

@@ -11,6 +11,8 @@ func serve(_ configuration: Configuration) -> Int32 {
     let options: PoolOptions
     do {
         options = try APISettings.poolOptions(configuration)
+        // Refuse a bad configuration before any worker starts (each worker reads it again).
+        if !Pool.isWorker { _ = try APISettings.application(configuration) }
     } catch {
         printError("xomify-api: \(error)")
         return 78

@@ -22,7 +22,7 @@ do {
     Processes.exitNow(78)
 }
 if configuration.helpRequested {
-    print(Configuration.help(usage: usage, settings: APISettings.relevant))
+    Console.out(Configuration.help(usage: usage, settings: APISettings.relevant))
     Processes.exitNow(0)
 }
 
