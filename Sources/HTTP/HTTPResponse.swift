@@ -43,7 +43,9 @@ public struct HTTPResponse: Sendable {
         var hasLength = false
         for (name, value) in headers {
             // A header value never carries a line break (no response splitting).
-            let safe = value.contains(where: { $0 == "\r" || $0 == "\n" }) ? value.filter { $0 != "\r" && $0 != "\n" } : value
+            // (Scalars, not Characters: "\r\n" is one Character in Swift.)
+            let breaks = value.unicodeScalars.contains { $0 == "\r" || $0 == "\n" }
+            let safe = breaks ? String(String.UnicodeScalarView(value.unicodeScalars.filter { $0 != "\r" && $0 != "\n" })) : value
             head += "\(name): \(safe)\r\n"
             if name.lowercased() == "content-length" { hasLength = true }
         }

@@ -7,7 +7,6 @@ the catalogue (never by hard-coded ids) and then checked through the Web API.
 import base64
 import http.client
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -15,7 +14,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -151,19 +150,19 @@ def catalogue(server):
 
 @pytest.fixture(scope="module")
 def cat(catalogue):
-    return CatalogueView(catalogue)
+    return CatalogueView(catalogue, NOW)
 
 
 class CatalogueView:
     """Derived facts about a /_sandbox/catalogue document."""
 
-    def __init__(self, doc):
+    def __init__(self, doc, now):
         self.doc = doc
         self.artists = {a["id"]: a for a in doc["artists"]}
         self.albums = {a["id"]: a for a in doc["albums"]}
         self.follows = doc["follows"]
         self.followed = {aid for aids in doc["follows"].values() for aid in aids}
-        now = datetime.fromisoformat(NOW.replace("Z", "+00:00"))
+        now = datetime.fromisoformat(now.replace("Z", "+00:00"))
         this_saturday = now.date() - timedelta(days=(now.date().weekday() - 5) % 7)
         self.week_start = this_saturday - timedelta(days=7)
         self.week_end = this_saturday - timedelta(days=1)
@@ -268,7 +267,32 @@ def test_help_documents_every_option():
         assert option in out.stdout
 
 
-def test_week_and_hard_cases_are_in_the_catalogue(sb, cat):
+def test_week_and_hard_cases_are_in_the_catalogue(cat):
+    check_hard_cases(cat)
+
+
+@pytest.mark.parametrize("seed, now, users_count, artists_count", [
+    ("2", "2026-11-28T00:00:00Z", "3", "60"),  # a Saturday at midnight: the week ended just now
+    ("3", "2026-11-08T18:30:00Z", "4", "70"),  # the week (Oct 31 - Nov 6) spans two months
+    ("4", "2027-01-01T23:59:59Z", "8", "120"),  # a Friday just before the new year
+])
+def test_hard_cases_hold_for_other_seeds_dates_and_sizes(tmp_path, seed, now, users_count, artists_count):
+    other = start_sandbox(tmp_path, "--seed", seed, "--now", now, "--users", users_count, "--artists", artists_count)
+    try:
+        view = CatalogueView(other.control("catalogue"), now)
+        assert len(users(other)) == int(users_count)
+        check_hard_cases(view)
+    finally:
+        assert stop_sandbox(other) == 0
+
+
+def test_too_small_catalogues_are_refused():
+    out = subprocess.run([sys.executable, str(SANDBOX), "--users", "2", "--port", "0"],
+                         capture_output=True, text=True, timeout=20)
+    assert out.returncode != 0 and "--users" in out.stderr
+
+
+def check_hard_cases(cat):
     doc = cat.doc
     assert doc["week"] == {"start": cat.week_start.isoformat(), "end": cat.week_end.isoformat()}
     hard = doc["hardCases"]
@@ -371,8 +395,8 @@ def test_many_albums_artist_hides_its_new_single_behind_ten_albums(sb, cat):
     assert all(item["album_group"] == "album" for item in page["items"])
     assert all(date.fromisoformat(item["release_date"]) < cat.week_start for item in page["items"])
     assert page["next"]
-    rest = walk_offset_pages(sb, uid, page["next"].replace("offset=10", "offset=0"))
-    singles = [i for i in rest if i["album_group"] == "single"]
+    everything = walk_offset_pages(sb, uid, f"/v1/artists/{case['artistId']}/albums?include_groups=album,single&limit=10")
+    singles = [i for i in everything if i["album_group"] == "single"]
     assert case["newSingleId"] == singles[0]["id"]  # newest single first
     single_only = sb.get(f"/v1/artists/{case['artistId']}/albums?include_groups=single&limit=1", uid).json
     assert single_only["items"][0]["id"] == case["newSingleId"]
@@ -616,6 +640,23 @@ def test_catalogue_is_deterministic_per_seed(tmp_path, server):
     finally:
         assert stop_sandbox(same) == 0
         assert stop_sandbox(other) == 0
+
+
+def test_my_playlists_lists_owned_playlists_newest_first(sb, schemas):
+    owner = [u for u in users(sb) if not u["revoked"]][2]
+    token = sb.token(owner["id"])
+    made = [sb.call("POST", "/v1/me/playlists", {"name": f"List {i}", "public": False}, token=token).json["id"]
+            for i in range(3)]
+    answer = sb.call("GET", "/v1/me/playlists?limit=2", token=token)
+    assert answer.status == 200
+    schemas.check("/me/playlists", "GET", 200, answer.json)
+    assert [p["id"] for p in answer.json["items"]] == made[::-1][:2]
+    assert answer.json["next"]
+    rest = sb.call("GET", "/v1/me/playlists?limit=2&offset=2", token=token).json
+    assert made[0] in [p["id"] for p in rest["items"]]
+    sb.configure(deletePlaylists=[made[2]])
+    listed = [p["id"] for p in sb.call("GET", "/v1/me/playlists?limit=50", token=token).json["items"]]
+    assert made[2] not in listed and made[1] in listed
 
 
 def test_playlist_create_replace_append_cover_round_trip(sb, cat):

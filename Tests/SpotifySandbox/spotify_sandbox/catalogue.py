@@ -6,9 +6,9 @@ changed afterwards (moving the sandbox clock does not regenerate it). Everything
 """
 
 import hashlib
-from dataclasses import dataclass, field
-from datetime import date, timedelta
 import random
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from . import names
 from .ids import IdFactory
@@ -88,14 +88,6 @@ class InitialPlaylist:
 
 def image_hash(kind, object_id):
     return hashlib.sha1(f"{kind}:{object_id}".encode()).hexdigest()[:24]
-
-
-def precise_date(release_date):
-    """The first day of the period a (possibly imprecise) release date names."""
-    parts = [int(p) for p in release_date.split("-")]
-    while len(parts) < 3:
-        parts.append(1)
-    return date(*parts)
 
 
 class Catalogue:
@@ -267,7 +259,7 @@ class _Generator:
         used = set()
         n = self.artist_count
         for index in range(n):
-            while True:
+            for attempt in range(100):
                 style = rng.random()
                 if style < 0.4:
                     name = f"{rng.choice(names.FIRST_NAMES)} {rng.choice(names.LAST_NAMES)}"
@@ -277,6 +269,8 @@ class _Generator:
                     name = rng.choice(names.SINGLE_WORD_NAMES)
                     if name in used:
                         name = f"{name} {rng.choice(names.BAND_NOUNS)}"
+                if attempt >= 20:  # large catalogues outgrow the word lists
+                    name = f"{name} {rng.choice(['Collective', 'Trio', 'Project', 'Ensemble', 'Club'])} {index}"
                 if name not in used:
                     used.add(name)
                     break
@@ -368,9 +362,11 @@ class _Generator:
         must = [self.many_albums, self.month_artist, self.year_artist, self.long_artist,
                 self.single_album_artist, self.duo_a, self.duo_b, self.compilation_artist,
                 *self.boundary_artists]
-        for artist in must:
-            if artist.id not in cat.follows[first]:
-                cat.follows[first].append(artist.id)
+        must_ids = [a.id for a in must]
+        others = [aid for aid in cat.follows[first] if aid not in must_ids]
+        # Keep the first user just over one page of 50 (51..60 follows) including the hard cases.
+        room = max(51, min(60, len(followable))) - len(must_ids)
+        cat.follows[first] = must_ids + others[:room]
         # Another user follows only one of the two credited artists.
         second = cat.users[1].id
         if self.duo_a.id not in cat.follows[second]:

@@ -44,14 +44,3 @@ class ControlError(Exception):
     def body(self):
         return {"error": self.message}
 
-
-def bad_request(message):
-    return ApiError(400, message)
-
-
-def not_found(message="Resource not found"):
-    return ApiError(404, message)
-
-
-def forbidden(message):
-    return ApiError(403, message)

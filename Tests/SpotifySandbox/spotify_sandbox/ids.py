@@ -16,12 +16,20 @@ class IdFactory:
         self._rng = rng
         self._issued = set()
 
+    def _draw(self, length):
+        number = self._rng.getrandbits(6 * length)
+        chars = []
+        for _ in range(length):
+            number, digit = divmod(number, 62)
+            chars.append(BASE62[digit])
+        return "".join(chars)
+
     def new(self, length=22):
         while True:
-            value = "".join(self._rng.choice(BASE62) for _ in range(length))
+            value = self._draw(length)
             if value not in self._issued:
                 self._issued.add(value)
                 return value
 
     def token(self, prefix, length):
-        return prefix + self.new(length)
+        return prefix + self._draw(length)

@@ -40,6 +40,7 @@ WEB_ROUTES = [
     _route("GET", "/v1/artists/{id}/albums", WEB_API, web_api.artist_albums),
     _route("GET", "/v1/albums/{id}", WEB_API, web_api.album),
     _route("GET", "/v1/albums/{id}/tracks", WEB_API, web_api.album_tracks),
+    _route("GET", "/v1/me/playlists", WEB_API, web_api.my_playlists),
     _route("POST", "/v1/me/playlists", WEB_API, web_api.create_playlist),
     _route("PUT", "/v1/playlists/{id}/items", WEB_API, web_api.replace_playlist_items),
     _route("POST", "/v1/playlists/{id}/items", WEB_API, web_api.add_playlist_items),

@@ -158,7 +158,11 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
     def do_GET(self):
         self._dispatch()
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_GET
+
+    def do_HEAD(self):
+        # No endpoint supports HEAD; answer without a body so the connection stays usable.
+        self._write(405, b"", "", {"Allow": "GET"})
 
     def _dispatch(self):
         try:

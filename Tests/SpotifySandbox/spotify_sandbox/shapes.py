@@ -4,6 +4,7 @@ Links (``href``, ``next``, ``previous``) point at the sandbox's own base URL, so
 them as it would follow Spotify's. Objects that depend only on the catalogue are cached per base URL.
 """
 
+import json
 from urllib.parse import quote
 
 from .catalogue import image_hash
@@ -11,6 +12,7 @@ from .catalogue import image_hash
 MARKETS = ["CA", "DE", "FR", "GB", "SE", "US"]
 OPEN_SPOTIFY = "https://open.spotify.com"
 IMAGE_CDN = "https://i.scdn.co/image/"
+MAX_SERIALISED_ALBUMS = 4096
 
 
 def images(prefix, kind, object_id, sizes):
@@ -38,6 +40,7 @@ class SpotifyShapes:
         self._simple_tracks = {}
         self._tracks = {}
         self._albums = {}
+        self._album_json = {}
 
     # ----------------------------------------------------------------- artists
     def simplified_artist(self, artist_id):
@@ -122,6 +125,15 @@ class SpotifyShapes:
             self._albums[album.id] = cached
         return cached
 
+    def album_json(self, album):
+        """The full album, serialised once (the most requested large answer)."""
+        cached = self._album_json.get(album.id)
+        if cached is None:
+            cached = json.dumps(self.album(album), separators=(",", ":")).encode()
+            if len(self._album_json) < MAX_SERIALISED_ALBUMS:
+                self._album_json[album.id] = cached
+        return cached
+
     # ------------------------------------------------------------------ tracks
     def simplified_track(self, track):
         cached = self._simple_tracks.get(track.id)
@@ -193,6 +205,24 @@ class SpotifyShapes:
             "public": playlist.public,
             "snapshot_id": playlist.snapshot_id,
             "items": self.paging(path, [], 0, 100, 0),
+            "type": "playlist",
+            "uri": f"spotify:playlist:{playlist.id}",
+        }
+
+    def simplified_playlist(self, playlist, owner):
+        path = f"/v1/playlists/{playlist.id}/items"
+        return {
+            "collaborative": playlist.collaborative,
+            "description": playlist.description or "",
+            "external_urls": external_urls("playlist", playlist.id),
+            "href": f"{self.base}/v1/playlists/{playlist.id}",
+            "id": playlist.id,
+            "images": [],
+            "name": playlist.name,
+            "owner": self.playlist_owner(owner),
+            "public": playlist.public,
+            "snapshot_id": playlist.snapshot_id,
+            "items": {"href": f"{self.base}{path}", "total": len(playlist.uris)},
             "type": "playlist",
             "uri": f"spotify:playlist:{playlist.id}",
         }

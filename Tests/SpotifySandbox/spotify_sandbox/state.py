@@ -191,6 +191,11 @@ class SandboxState:
             self.playlists[playlist.id] = playlist
             return playlist
 
+    def owned_playlists(self, user_id):
+        """The user's playlists that still exist, most recently created first (as Spotify lists them)."""
+        with self.lock:
+            return [p for p in reversed(list(self.playlists.values())) if p.owner_id == user_id and not p.deleted]
+
     def _writable(self, playlist_id, user_id):
         playlist = self.playlists.get(playlist_id)
         if playlist is None or playlist.deleted:

@@ -100,7 +100,7 @@ def artist_albums(request):
 
 def album(request):
     found = _catalogue_id(request, request.state.catalogue.albums_by_id)
-    return 200, request.shapes.album(found), {}
+    return 200, request.shapes.album_json(found), {}
 
 
 def album_tracks(request):
@@ -132,6 +132,14 @@ def create_playlist(request):
     playlist = request.state.create_playlist(request.user.id, name, description, public, collaborative)
     answer = request.shapes.playlist(playlist, request.user)
     return 201, answer, {"Location": answer["href"]}
+
+
+def my_playlists(request):
+    limit = request.int_arg("limit", 20, 1, 50, "Invalid limit")
+    offset = _offset(request)
+    owned = request.state.owned_playlists(request.user.id)
+    items = [request.shapes.simplified_playlist(p, request.user) for p in owned[offset:offset + limit]]
+    return 200, request.shapes.paging("/v1/me/playlists", items, offset, limit, len(owned)), {}
 
 
 def _uris(request, body):

@@ -1,0 +1,58 @@
+import Configuration
+import Platform
+import XCTest
+
+final class ConfigurationTests: XCTestCase {
+    private func temporaryFile(_ text: String) throws -> String {
+        let path = "/tmp/xomify-config-test-\(Int.random(in: 0..<Int.max)).conf"
+        try Files.write(Array(text.utf8), to: path)
+        addTeardownBlock { _ = try? Files.read(path); unlink(path) }
+        return path
+    }
+
+    func testFileThenEnvironmentThenFlags() throws {
+        let path = try temporaryFile("# comment\nXOMIFY_WORKERS=1\nXOMIFY_THREADS = 2\nXOMIFY_LOG_LEVEL=\"debug\"\n")
+        let fileOnly = try Configuration.load(arguments: [], environment: ["XOMIFY_CONFIG": path])
+        XCTAssertEqual(try fileOnly.integer(Settings.workers, in: 1...9), 1)
+        XCTAssertEqual(fileOnly.string(Settings.logLevel), "debug")
+        let environment = try Configuration.load(arguments: [], environment: ["XOMIFY_CONFIG": path, "XOMIFY_WORKERS": "3"])
+        XCTAssertEqual(try environment.integer(Settings.workers, in: 1...9), 3)
+        XCTAssertEqual(try environment.integer(Settings.threads, in: 1...9), 2)
+        let flags = try Configuration.load(arguments: ["--workers", "5", "--threads=6", "migrate"],
+                                           environment: ["XOMIFY_CONFIG": path, "XOMIFY_WORKERS": "3"])
+        XCTAssertEqual(try flags.integer(Settings.workers, in: 1...9), 5)
+        XCTAssertEqual(try flags.integer(Settings.threads, in: 1...9), 6)
+        XCTAssertEqual(flags.remainingArguments, ["migrate"])
+        XCTAssertEqual(try Configuration.load(arguments: [], environment: [:]).string(Settings.listen), "/run/xomify/api.sock")
+    }
+
+    func testErrorsNameTheSetting() throws {
+        let path = try temporaryFile("XOMIFY_NOT_A_SETTING=1\n")
+        XCTAssertThrowsError(try Configuration.load(arguments: [], environment: ["XOMIFY_CONFIG": path])) { error in
+            XCTAssertTrue("\(error)".hasPrefix("XOMIFY_NOT_A_SETTING"))
+        }
+        XCTAssertThrowsError(try Configuration.load(arguments: [], environment: ["XOMIFY_CONFIG": "/nonexistent/x.conf"]))
+        let configuration = try Configuration.load(arguments: ["--workers", "zero"], environment: [:])
+        XCTAssertThrowsError(try configuration.integer(Settings.workers, in: 1...9)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("XOMIFY_WORKERS:"))
+        }
+        XCTAssertThrowsError(try configuration.required(Settings.databaseURL))
+    }
+
+    func testSecretsAreReadFromFilesAndCheckedWithoutBeingShown() throws {
+        let short = try temporaryFile("tooshort\n")
+        let long = try temporaryFile("  " + String(repeating: "k", count: 40) + "\n")
+        let bad = try Configuration.load(arguments: ["--jwt-secret-file", short], environment: [:])
+        XCTAssertThrowsError(try Secrets(configuration: bad, environment: [:]).jwtSecret()) { error in
+            XCTAssertFalse("\(error)".contains("tooshort"))
+            XCTAssertTrue("\(error)".hasPrefix("XOMIFY_JWT_SECRET_FILE"))
+        }
+        let good = try Configuration.load(arguments: ["--jwt-secret-file", long], environment: [:])
+        XCTAssertEqual(try Secrets(configuration: good, environment: [:]).jwtSecret().count, 40)
+    }
+
+    func testConninfoPasswordsAreRedacted() {
+        XCTAssertEqual(Configuration.redactConninfo("postgresql://u:secret@h/db"), "postgresql://u:[redacted]@h/db")
+        XCTAssertEqual(Configuration.redactConninfo("host=h password=secret dbname=x"), "host=h password=[redacted] dbname=x")
+    }
+}

@@ -1,0 +1,48 @@
+import Crypto
+import XCTest
+
+final class CryptoTests: XCTestCase {
+    func testHMACSHA256MatchesRFC4231() {
+        // RFC 4231 test case 2.
+        let mac = Digest.hmacSHA256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
+        XCTAssertEqual(Hex.encode(mac), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    }
+
+    func testSHA256() {
+        XCTAssertEqual(Hex.encode(Digest.sha256(Array("abc".utf8))),
+                       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    func testBase64RoundTripsAndRejectsGarbage() {
+        for length in 0..<40 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 * 37 + 11) }
+            XCTAssertEqual(Base64.decode(Base64.encode(bytes)), bytes)
+            XCTAssertEqual(Base64.urlDecode(Base64.urlEncode(bytes)), bytes)
+        }
+        XCTAssertEqual(Base64.encode(Array("foobar".utf8)), "Zm9vYmFy")
+        XCTAssertEqual(Base64.urlEncode([0xfb, 0xff]), "-_8")
+        XCTAssertNil(Base64.urlDecode("a"))
+        XCTAssertNil(Base64.urlDecode("ab$d"))
+        XCTAssertNil(Base64.decode("Zm9vYmFy="))
+        XCTAssertNil(Base64.urlDecode("-_9"), "non-canonical trailing bits are refused")
+    }
+
+    func testAESGCMSealsOpensAndBindsTheAssociatedData() throws {
+        let key = try SecureRandom.bytes(32)
+        let box = try AESGCM.seal(Array("refresh-token".utf8), key: key, associatedData: Array("a@b.c".utf8))
+        XCTAssertEqual(try AESGCM.open(box, key: key, associatedData: Array("a@b.c".utf8)), Array("refresh-token".utf8))
+        XCTAssertThrowsError(try AESGCM.open(box, key: key, associatedData: Array("x@b.c".utf8)))
+        var tampered = box
+        tampered[14] ^= 1
+        XCTAssertThrowsError(try AESGCM.open(tampered, key: key, associatedData: Array("a@b.c".utf8)))
+        let other = try AESGCM.seal(Array("refresh-token".utf8), key: key, associatedData: Array("a@b.c".utf8))
+        XCTAssertNotEqual(box, other, "every seal uses a fresh nonce")
+        XCTAssertThrowsError(try AESGCM.seal([1], key: [1, 2, 3], associatedData: []))
+    }
+
+    func testConstantTimeEquals() {
+        XCTAssertTrue(ConstantTime.equals([1, 2, 3], [1, 2, 3]))
+        XCTAssertFalse(ConstantTime.equals([1, 2, 3], [1, 2, 4]))
+        XCTAssertFalse(ConstantTime.equals([1, 2, 3], [1, 2]))
+    }
+}
