@@ -57,12 +57,12 @@ public enum Settings {
                                             default: "")
     public static let logLevel = Setting("XOMIFY_LOG_LEVEL", "debug, info, warning or error", default: "info")
     public static let sqlDirectory = Setting("XOMIFY_SQL_DIR", "directory of the ordered migration files",
-                                             default: "/usr/share/xomify/sql")
+                                             default: "/usr/local/share/xomify/sql")
     public static let assetsDirectory = Setting("XOMIFY_ASSETS_DIR", "directory of the playlist cover images",
-                                                default: "/usr/share/xomify/assets")
+                                                default: "/usr/local/share/xomify/assets")
     public static let jobParallelism = Setting("XOMIFY_JOB_PARALLELISM", "users a job runner works on at once", default: "4")
     public static let jobLeaseSeconds = Setting("XOMIFY_JOB_LEASE_SECONDS",
-                                                "how long a claimed job item stays reserved to its runner", default: "600")
+                                                "how long a claimed job item stays reserved to its runner without a heartbeat", default: "120")
 
     public static let all: [Setting] = [
         config, databaseURL, listen, workers, threads, maxRequests, maxBodyBytes, requestTimeoutMilliseconds,
