@@ -14,7 +14,6 @@ let package = Package(
     products: [
         .executable(name: "xomify-api", targets: ["xomify-api"]),
         .executable(name: "xomify-wrapped", targets: ["xomify-wrapped"]),
-        .executable(name: "xomify-release-radar", targets: ["xomify-release-radar"]),
     ],
     targets: [
         // C libraries (Debian 12 packages) and typed shims for what Swift cannot call directly.
@@ -47,13 +46,12 @@ let package = Package(
         .target(name: "Store", dependencies: ["Postgres", "Crypto", "Model", "JSON", "Log", "Platform"]),
         .target(name: "Spotify", dependencies: ["HTTPClient", "HTTP", "JSON", "Crypto", "Model", "Log", "Platform"]),
         .target(name: "API", dependencies: ["HTTP", "JSON", "Auth", "Store", "Model", "Spotify", "Log", "Platform"]),
-        .target(name: "Jobs", dependencies: ["Store", "Spotify", "Model", "JSON", "Log", "Platform"]),
+        .target(name: "Jobs", dependencies: ["Store", "Spotify", "Model", "JSON", "Log", "Platform", "Configuration", "Postgres", "Crypto"]),
 
         // Executables: short mains.
         .executableTarget(name: "xomify-api",
                           dependencies: ["ResponderPool", "API", "Auth", "Store", "Spotify", "Postgres", "Configuration", "Log", "Platform"]),
-        .executableTarget(name: "xomify-wrapped", dependencies: ["Jobs", "Configuration", "Log"]),
-        .executableTarget(name: "xomify-release-radar", dependencies: ["Jobs", "Configuration", "Log"]),
+        .executableTarget(name: "xomify-wrapped", dependencies: ["Jobs", "Configuration", "Log", "Model", "Platform"]),
 
         // Unit tests for pure logic; integration tests live in Tests/integration (pytest) and
         // Tests/SpotifyClientTests (Swift, against the sandbox and a real PostgreSQL).

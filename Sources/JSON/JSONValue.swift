@@ -90,4 +90,13 @@ public struct JSONObject: Sendable, Equatable {
     public mutating func append(_ key: String, _ value: JSON) {
         members.append(Member(key: key, value: value))
     }
+
+    /// Sets a member, replacing the value of an existing key in place.
+    public mutating func set(_ key: String, _ value: JSON) {
+        if let index = members.firstIndex(where: { $0.key == key }) {
+            members[index] = Member(key: key, value: value)
+        } else {
+            members.append(Member(key: key, value: value))
+        }
+    }
 }

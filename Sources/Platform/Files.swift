@@ -83,3 +83,10 @@ public enum Console {
         try? Files.writeAll(2, Array((text.hasSuffix("\n") ? text : text + "\n").utf8))
     }
 }
+
+extension Console {
+    /// Writes to standard error as is (progress lines that rewrite themselves with \r).
+    public static func errorRaw(_ text: String) {
+        try? Files.writeAll(2, Array(text.utf8))
+    }
+}

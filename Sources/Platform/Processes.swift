@@ -81,3 +81,21 @@ public enum Processes {
         _exit(code)
     }
 }
+
+extension Processes {
+    /// When a process started, in clock ticks since boot (field 22 of /proc/PID/stat); nil when it is gone.
+    /// With the pid it identifies a process even after the pid is reused.
+    public static func startTime(of pid: Int32) -> UInt64? {
+        guard let text = try? Files.readString("/proc/\(pid)/stat"),
+              let close = text.lastIndex(of: ")") else { return nil }
+        // Fields after the command name (which may hold spaces) start at field 3.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 19 else { return nil }
+        return UInt64(fields[19])
+    }
+
+    /// True when `pid` is alive and is the process that started at `startTime`.
+    public static func isRunning(pid: Int32, startTime: UInt64) -> Bool {
+        Processes.startTime(of: pid) == startTime
+    }
+}

@@ -39,3 +39,23 @@ public final class OSThread: @unchecked Sendable {
 public func setCurrentThreadName(_ name: String) {
     _ = xsys_set_thread_name(name)
 }
+
+/// A plain mutual-exclusion lock around non-Sendable state that several threads or tasks share (a database
+/// session). Never held across an await.
+public final class Lock: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+
+    public init() {
+        pthread_mutex_init(&mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(&mutex)
+    }
+
+    public func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
+}

@@ -1,1 +1,39 @@
-print("x")
+// xomify-wrapped: the monthly wrapped job (SPEC §7, §8.1), one run per timer firing.
+import Configuration
+import Jobs
+import Log
+import Model
+import Platform
+
+let usage = """
+    Usage: xomify-wrapped [--period YYYY-MM] [--user EMAIL] [--dry-run] [SETTINGS]
+
+      --period YYYY-MM  the month to wrap (default: the previous UTC month)
+      --user EMAIL      only this user
+      --dry-run         read Spotify, write nothing (no wrap, playlist, item or run row)
+
+    Exit status: 0 all done; 1 some users failed permanently; 75 stopped early (Spotify quota or daily budget)
+    with work left for the next run; 78 configuration error.
+    """
+
+let arguments: JobArguments
+let settings: JobSettings
+do {
+    let configuration = try Configuration.load(arguments: Array(Environment.arguments().dropFirst()),
+                                               environment: Environment.all())
+    LogSettings.level = LogLevel(name: try configuration.choice(Settings.logLevel, LogLevel.allCases.map(\.name))) ?? .info
+    if configuration.helpRequested {
+        Console.out(Configuration.help(usage: usage, settings: JobSettings.relevant))
+        Processes.exitNow(0)
+    }
+    arguments = try JobArguments.parse(configuration.remainingArguments) { MonthKey($0) != nil }
+    settings = try JobSettings.load(configuration)
+} catch {
+    Logger("wrapped").error("xomify-wrapped: \(error)")
+    Processes.exitNow(78)
+}
+
+let month = arguments.period.flatMap(MonthKey.init) ?? WrappedJob.defaultMonth(now: WallClock.epochSeconds())
+let status = await WrappedJob.run(settings: settings, month: month,
+                                  options: RunOptions(only: arguments.user, dryRun: arguments.dryRun))
+Processes.exitNow(status)
