@@ -10,6 +10,8 @@ import Synchronization
 final class JobReport: Sendable {
     struct Tally: Sendable {
         var total = 0
+        /// Users whose item earlier runs already finished.
+        var earlier = 0
         var done = 0
         var failed: [(String, String)] = []
         var skipped: [(String, String)] = []
@@ -32,7 +34,12 @@ final class JobReport: Sendable {
     var tally: Tally { state.withLock { $0 } }
     var elapsed: Double { Monotonic.seconds() - started }
 
-    func setTotal(_ total: Int) { state.withLock { $0.total = total } }
+    func setTotal(_ total: Int, finishedEarlier: Int = 0) {
+        state.withLock {
+            $0.total = total
+            $0.earlier = finishedEarlier
+        }
+    }
 
     func done(_ email: String) {
         state.withLock { $0.done += 1 }
@@ -62,7 +69,7 @@ final class JobReport: Sendable {
     func progress() {
         guard terminal else { return }
         let t = tally
-        let finished = t.done + t.failed.count + t.skipped.count + t.retrying.count
+        let finished = t.earlier + t.done + t.failed.count + t.skipped.count + t.retrying.count
         let line = "\r\(title): users \(finished)/\(t.total) (done \(t.done), failed \(t.failed.count), skipped \(t.skipped.count)) · requests \(counters.total) · 429s \(counters.rateLimited) · \(Int(elapsed)) s"
         Console.errorRaw(line)
     }
@@ -72,7 +79,7 @@ final class JobReport: Sendable {
         let t = tally
         if terminal { Console.errorRaw("\n") }
         var lines = ["\(title) finished with status \(status)\(stopReason.map { " (stopped: \($0))" } ?? "")",
-                     "  users: \(t.total) taking part, \(t.done) done, \(t.failed.count) failed, \(t.skipped.count) skipped, \(t.retrying.count) left for a later run"]
+                     "  users: \(t.total) taking part\(t.earlier > 0 ? " (\(t.earlier) finished by earlier runs)" : ""); this run: \(t.done) done, \(t.failed.count) failed, \(t.skipped.count) skipped, \(t.retrying.count) left for a later run"]
         for (email, reason) in t.failed { lines.append("    failed  \(email): \(reason)") }
         for (email, reason) in t.skipped { lines.append("    skipped \(email): \(reason)") }
         for (email, reason) in t.retrying { lines.append("    later   \(email): \(reason)") }

@@ -84,7 +84,8 @@ final class JobRunner: Sendable {
                         try stores.jobs.enlist(task.job, period: task.period, only: options.only)
                     }
                 }
-                report.setTotal(counts.pending + counts.done + counts.failed + counts.skipped)
+                report.setTotal(counts.pending + counts.done + counts.failed + counts.skipped,
+                                finishedEarlier: counts.done + counts.failed + counts.skipped)
                 if counts.pending > 0 {
                     let heartbeat = startHeartbeat(started)
                     await work(report: report, spotify: spotify, run: started)

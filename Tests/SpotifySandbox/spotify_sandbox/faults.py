@@ -15,6 +15,8 @@ class FaultInjector:
     def reset(self):
         self.rng = random.Random(f"faults:{self.seed}")
         self.latency_ms = 0.0
+        # Delay after the request took effect and before the answer goes out: a slow or lost response.
+        self.answer_delay_ms = 0.0
         self.error_rate = 0.0
         self.drop_rate = 0.0
 

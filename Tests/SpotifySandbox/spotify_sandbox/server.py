@@ -217,6 +217,9 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
                 pass
             return
         state.answered(status)
+        delay = state.faults.answer_delay_ms
+        if delay > 0 and match.kind in (routes.WEB_API, routes.ACCOUNTS):
+            time.sleep(delay / 1000.0)
         self._send_json(status, payload, headers)
 
     def _answer(self, request, match, verdict):

@@ -283,6 +283,7 @@ class SandboxState:
             "rateLimit": self.rate.limit,
             "dailyQuota": self.quota.limit,
             "latencyMs": self.faults.latency_ms,
+            "answerDelayMs": self.faults.answer_delay_ms,
             "errorRate": self.faults.error_rate,
             "dropRate": self.faults.drop_rate,
             "rotateRefreshTokens": self.rotate_refresh_tokens,
@@ -294,7 +295,7 @@ class SandboxState:
         """Apply ``POST /_sandbox/config``: validate every key first, then apply all of them."""
         if not isinstance(changes, dict):
             raise ControlError(400, "config body must be a JSON object")
-        known = {"now", "rateLimit", "dailyQuota", "latencyMs", "errorRate", "dropRate", "revoke",
+        known = {"now", "rateLimit", "dailyQuota", "latencyMs", "answerDelayMs", "errorRate", "dropRate", "revoke",
                  "reauthorize", "deletePlaylists", "rotateRefreshTokens"}
         unknown = sorted(set(changes) - known)
         if unknown:
@@ -330,8 +331,9 @@ class SandboxState:
         for key in ("rateLimit", "dailyQuota"):
             if key in changes:
                 parsed[key] = integer(key)
-        if "latencyMs" in changes:
-            parsed["latencyMs"] = number("latencyMs", MAX_LATENCY_MS)
+        for key in ("latencyMs", "answerDelayMs"):
+            if key in changes:
+                parsed[key] = number(key, MAX_LATENCY_MS)
         for key in ("errorRate", "dropRate"):
             if key in changes:
                 parsed[key] = number(key, 1)
@@ -363,6 +365,8 @@ class SandboxState:
                 self.quota.limit = parsed["dailyQuota"]
             if "latencyMs" in parsed:
                 self.faults.latency_ms = parsed["latencyMs"]
+            if "answerDelayMs" in parsed:
+                self.faults.answer_delay_ms = parsed["answerDelayMs"]
             if "errorRate" in parsed:
                 self.faults.error_rate = parsed["errorRate"]
             if "dropRate" in parsed:
