@@ -53,6 +53,10 @@ let package = Package(
                           dependencies: ["ResponderPool", "API", "Auth", "Store", "Spotify", "Postgres", "Configuration", "Log", "Platform"]),
         .executableTarget(name: "xomify-wrapped", dependencies: ["Jobs", "Configuration", "Log", "Model", "Platform"]),
 
+        // A load driver for the Spotify client's tests and benchmark.
+        .executableTarget(name: "spotify-load", dependencies: ["Jobs", "Spotify", "Configuration", "JSON", "Platform"],
+                          path: "Benchmarks/spotify-load"),
+
         // Unit tests for pure logic; integration tests live in Tests/integration (pytest) and
         // Tests/SpotifyClientTests (Swift, against the sandbox and a real PostgreSQL).
         .testTarget(name: "UnitTests",

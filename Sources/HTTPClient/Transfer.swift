@@ -67,8 +67,9 @@ final class Transfer {
             } else if let colon = line.firstIndex(of: ":") {
                 let name = line[..<colon].lowercased()
                 var value = Substring(line[line.index(after: colon)...])
-                while value.first == " " || value.first == "\t" { value.removeFirst() }
-                while value.last == "\r" || value.last == "\n" || value.last == " " { value.removeLast() }
+                // (Character.isWhitespace: "\r\n" is a single Character.)
+                while let first = value.first, first.isWhitespace { value.removeFirst() }
+                while let last = value.last, last.isWhitespace { value.removeLast() }
                 transfer.headers[name] = String(value)
             }
             return length

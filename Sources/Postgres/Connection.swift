@@ -306,7 +306,7 @@ enum Monotonic {
 extension String {
     func trimmingNewlines() -> String {
         var text = self
-        while text.last == "\n" || text.last == "\r" { text.removeLast() }
+        while let last = text.last, last.isNewline { text.removeLast() }
         return text.replacing("\n", with: " ")
     }
 }

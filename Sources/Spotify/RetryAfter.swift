@@ -26,8 +26,8 @@ enum RetryAfter {
 extension String {
     func trimmingCharacters() -> String {
         var text = Substring(self)
-        while text.first == " " || text.first == "\t" { text.removeFirst() }
-        while text.last == " " || text.last == "\t" || text.last == "\r" { text.removeLast() }
+        while let first = text.first, first.isWhitespace { text.removeFirst() }
+        while let last = text.last, last.isWhitespace { text.removeLast() }
         return String(text)
     }
 }

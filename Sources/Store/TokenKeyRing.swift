@@ -25,7 +25,7 @@ public struct TokenKeyRing: Sendable {
     public init(parsing text: String) throws(ParseError) {
         var keys: [UInt8: [UInt8]] = [:]
         var current: UInt8?
-        for (index, raw) in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).enumerated() {
+        for (index, raw) in text.split(whereSeparator: \.isNewline).enumerated() {
             let line = raw.filter { $0 != " " && $0 != "\t" }
             if line.isEmpty || line.hasPrefix("#") { continue }
             var version: UInt8 = 1

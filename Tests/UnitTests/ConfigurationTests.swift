@@ -26,6 +26,14 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(try Configuration.load(arguments: [], environment: [:]).string(Settings.listen), "/run/xomify/api.sock")
     }
 
+    func testWindowsLineEndingsAreLineEndings() throws {
+        // "\r\n" is a single Character in Swift: splitting on "\n" alone would see one line.
+        let path = try temporaryFile("XOMIFY_WORKERS=7\r\nXOMIFY_THREADS=3\r\n")
+        let configuration = try Configuration.load(arguments: [], environment: ["XOMIFY_CONFIG": path])
+        XCTAssertEqual(try configuration.integer(Settings.workers, in: 1...9), 7)
+        XCTAssertEqual(try configuration.integer(Settings.threads, in: 1...9), 3)
+    }
+
     func testErrorsNameTheSetting() throws {
         let path = try temporaryFile("XOMIFY_NOT_A_SETTING=1\n")
         XCTAssertThrowsError(try Configuration.load(arguments: [], environment: ["XOMIFY_CONFIG": path])) { error in

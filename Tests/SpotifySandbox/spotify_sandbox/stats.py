@@ -21,14 +21,20 @@ class RequestStats:
         self.dropped = 0
         self.gone = 0
         self.received_v1 = PeakWindowCounter()
+        # Requests being handled at once (a client that sends many in parallel shows here).
+        self.in_flight = 0
+        self.max_in_flight = 0
 
     def received(self, route_key, is_web_api, now):
         self.total += 1
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
         self.by_route[route_key] += 1
         if is_web_api:
             self.received_v1.record(now)
 
     def answered(self, status):
+        self.in_flight = max(0, self.in_flight - 1)
         self.by_status[str(status)] += 1
         if status == 429:
             self.status_429 += 1
@@ -47,4 +53,5 @@ class RequestStats:
             "dropped": self.dropped,
             "maxIn30s": self.received_v1.peak,
             "gone": self.gone,
+            "maxInFlight": self.max_in_flight,
         }

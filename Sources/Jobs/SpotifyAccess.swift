@@ -1,0 +1,12 @@
+import Spotify
+
+/// Spotify clients for tools outside the jobs (the load benchmark), with the jobs' shared daily budget.
+public enum SpotifyAccess {
+    /// A client whose requests spend the shared daily budget (none when the budget setting is 0).
+    public static func client(settings: JobSettings) throws(SpotifyError) -> SpotifyClient {
+        guard settings.dailyBudget > 0 else { return try SpotifyClient(configuration: settings.spotify) }
+        let database = JobDatabase(conninfo: settings.conninfo, keys: settings.tokenKeys)
+        return try SpotifyClient(configuration: settings.spotify,
+                                 budget: DatabaseBudget(database: database, dailyBudget: settings.dailyBudget))
+    }
+}
