@@ -10,8 +10,10 @@ an nginx.conf with the http-level settings of Debian 12's own, passes `nginx -t`
 small FastCGI stand-in for the pool: redirects HTTP to HTTPS, speaks HTTP/2 and TLS 1.2/1.3 only, sends
 HSTS, answers CORS preflights itself, exposes headers to allowed origins only, passes the request id, keeps
 nginx's own errors in the JSON envelope, compresses JSON, keeps /status to loopback, and answers a flood
-from one address with JSON 429s while other addresses are served. A last test puts the same site in front
-of the real pool (PostgreSQL and xomify-api through the rig) when the executables are built."""
+from one address with JSON 429s while other addresses are served. The last tests put the same site in front
+of the real pool (PostgreSQL through the rig) started as xomify-api.service starts it, its listening socket
+on fd 0, over a unix socket and over TCP, and restart the pool under a waiting request (skipped only when
+xomify-api is not built)."""
 
 import contextlib
 import gzip
@@ -357,7 +359,7 @@ http {{
 """
 
 
-def render_site(run, http_port, https_port, socket_path):
+def render_site(run, http_port, https_port, upstream):
     """nginx/xomify.conf with its production paths and ports replaced; fails if one is no longer there."""
     text = open(os.path.join(NGINX_DIR, "xomify.conf")).read()
     replacements = [
@@ -368,7 +370,7 @@ def render_site(run, http_port, https_port, socket_path):
         ("/etc/ssl/xomify/fullchain.pem", f"{run}/tls/fullchain.pem"),
         ("/etc/ssl/xomify/privkey.pem", f"{run}/tls/privkey.pem"),
         ("/etc/nginx/xomify/", f"{NGINX_DIR}/"),
-        ("unix:/run/xomify/api.sock", f"unix:{socket_path}"),
+        ("unix:/run/xomify/api.sock", upstream),
         ("/var/log/nginx/", f"{run}/log/"),
         ("/var/www/acme", f"{run}/acme"),
     ]
@@ -382,12 +384,14 @@ def render_site(run, http_port, https_port, socket_path):
 
 
 class ProductionNginx:
-    """nginx running the rendered production site on free loopback ports, in front of `socket_path`."""
+    """nginx running the rendered production site on free loopback ports, in front of `upstream` (a
+    fastcgi_pass address), by default a unix socket in its own directory (`socket`)."""
 
-    def __init__(self, socket_path=None):
+    def __init__(self, upstream=None):
         self.run = tempfile.mkdtemp(prefix="xomify-site-")
         os.chmod(self.run, 0o755)
-        self.socket = socket_path or os.path.join(self.run, "api.sock")
+        self.socket = os.path.join(self.run, "api.sock")
+        self.upstream = upstream or f"unix:{self.socket}"
         self.http_port = free_port()
         self.https_port = free_port()
         self.process = None
@@ -403,7 +407,7 @@ class ProductionNginx:
                         "-keyout", os.path.join(tls, "privkey.pem"), "-out", os.path.join(tls, "fullchain.pem")],
                        check=True, capture_output=True, timeout=60)
         with open(os.path.join(self.run, "sites-enabled", "xomify.conf"), "w") as f:
-            f.write(render_site(self.run, self.http_port, self.https_port, self.socket))
+            f.write(render_site(self.run, self.http_port, self.https_port, self.upstream))
         mime_types = "include /etc/nginx/mime.types;" if os.path.exists("/etc/nginx/mime.types") else ""
         self.config = os.path.join(self.run, "nginx.conf")
         with open(self.config, "w") as f:
@@ -670,23 +674,83 @@ def test_a_flood_from_one_address_meets_json_429s_and_others_are_served(site):
     assert (status, body) == (200, b"pong")
 
 
-# ---- the same site in front of the real pool -------------------------------------------------------------
+# ---- the same site in front of the real pool, started as xomify-api.service starts it -----------------
 
-def test_production_site_in_front_of_the_real_pool():
+@pytest.fixture(scope="module")
+def database():
+    """PostgreSQL with the schema applied (the rig), for the real pool."""
     if not os.access(os.path.join(bin_dir(), "xomify-api"), os.X_OK):
         pytest.skip(f"xomify-api is not built in {bin_dir()} (scripts/test builds it first)")
     rig = Rig(sandbox=False, workers=1, threads=2)
-    nginx = None
     try:
-        rig.start(nginx=False)
-        nginx = ProductionNginx(socket_path=rig.socket).prepare()
+        yield rig.start(pool=False, nginx=False)
+    finally:
+        rig.close()
+
+
+class SocketActivatedPool:
+    """xomify-api run as the unit runs it: the listening socket, which the test holds as systemd would, on
+    fd 0 (StandardInput=socket) and XOMIFY_LISTEN empty."""
+
+    def __init__(self, rig, listener):
+        self.rig = rig
+        self.listener = listener
+        self.process = None
+
+    def start(self):
+        log = open(self.rig.pool_log, "ab")
+        self.process = subprocess.Popen([os.path.join(bin_dir(), "xomify-api")], stdin=self.listener.fileno(),
+                                        env=self.rig.settings(XOMIFY_LISTEN=""), stdout=log, stderr=log)
+        wait_until(lambda: self._workers() or self.process.poll() is not None, 30, what="the pool's worker")
+        assert self.process.poll() is None, open(self.rig.pool_log).read()[-2000:]
+        return self
+
+    def _workers(self):
+        with contextlib.suppress(FileNotFoundError):
+            return open(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read().split()
+        return []
+
+    def stop(self):
+        """SIGTERM, as `systemctl stop` sends it; the exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(40)   # TimeoutStopSec
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                raise
+        return self.process.returncode
+
+
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
+def test_production_site_in_front_of_a_socket_activated_pool(database, transport):
+    """The unix socket is the deployment of this host; TCP is the several-hosts variant of docs/DEPLOY.md
+    (a drop-in giving xomify-api.socket a ListenStream=address:port)."""
+    if transport == "unix":
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        path = os.path.join(database.directory, "activated.sock")
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+        listener.bind(path)
+        os.chmod(path, 0o660)   # SocketMode=0660
+        upstream = f"unix:{path}"
+    else:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind(("127.0.0.1", 0))
+        upstream = f"127.0.0.1:{listener.getsockname()[1]}"
+    listener.listen(128)
+    nginx = ProductionNginx(upstream=upstream).prepare()
+    pools = []
+    try:
         status, output = nginx.check()
         assert status == 0, output
         nginx.start()
+        pools.append(SocketActivatedPool(database, listener).start())
+
         status, headers, body = nginx.https("GET", "/ping")
         assert (status, body) == (200, b"pong")
-        status, headers, body = nginx.https("GET", "/health", headers={"Origin": ALLOWED_ORIGIN,
-                                                                      "Accept-Encoding": "gzip"})
+        status, headers, body = nginx.https("GET", "/health", headers={"Origin": ALLOWED_ORIGIN})
         assert status == 200 and json.loads(body) == {"status": "ok"}
         assert headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
         assert re.fullmatch(r"[0-9a-f]{32}", headers["X-Request-Id"])
@@ -697,7 +761,22 @@ def test_production_site_in_front_of_the_real_pool():
         status, _, body = nginx.https("GET", "/status")
         assert status == 200 and json.loads(body)["pool"]["liveWorkers"] == 1
         assert nginx.https("GET", "/status", source="127.0.0.2")[0] == 403
+
+        # `systemctl restart`: the pool drains and exits 0 without closing or shutting down the socket it was
+        # given; a request made while no pool runs waits in the listen queue and the next pool answers it.
+        assert pools[0].stop() == 0
+        answer = {}
+        waiting = threading.Thread(target=lambda: answer.update(ping=nginx.https("GET", "/ping")))
+        waiting.start()
+        waiting.join(1)
+        assert waiting.is_alive() and not answer
+        pools.append(SocketActivatedPool(database, listener).start())
+        waiting.join(30)
+        assert answer["ping"][0] == 200 and answer["ping"][2] == b"pong"
+        assert pools[1].stop() == 0
     finally:
-        if nginx:
-            nginx.stop()
-        rig.close()
+        for pool in pools:
+            with contextlib.suppress(Exception):
+                pool.stop()
+        nginx.stop()
+        listener.close()
