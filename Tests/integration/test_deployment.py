@@ -650,7 +650,7 @@ def test_a_flood_from_one_address_meets_json_429s_and_others_are_served(site):
     connection = http.client.HTTPSConnection("127.0.0.1", site.https_port, timeout=20, context=context)
     statuses, limited = [], None
     try:
-        for _ in range(80):
+        while statuses.count(429) < 20 and len(statuses) < 400:
             connection.request("GET", "/ping", headers={"Host": SERVER_NAME, "Origin": ALLOWED_ORIGIN})
             response = connection.getresponse()
             body = response.read()
@@ -659,9 +659,9 @@ def test_a_flood_from_one_address_meets_json_429s_and_others_are_served(site):
                 limited = (response.headers, body)
     finally:
         connection.close()
-    # The burst is served (less what the earlier tests spent of it), the rest refused at once.
-    assert statuses.count(200) >= 20, statuses
-    assert statuses.count(429) >= 20, statuses
+    # The burst is served (less what the earlier tests spent of it), then requests are refused at once.
+    assert statuses.count(429) == 20, statuses
+    assert statuses.count(200) >= 10, statuses
     assert set(statuses) == {200, 429}
     headers, body = limited
     assert headers["Content-Type"] == "application/json; charset=utf-8"
