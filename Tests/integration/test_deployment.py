@@ -508,6 +508,26 @@ def test_nginx_t_accepts_the_production_site(site):
     assert "[warn]" not in output and "[emerg]" not in output, output
 
 
+def test_nginx_t_accepts_the_site_inside_debians_own_nginx_conf(site):
+    """The installed /etc/nginx/nginx.conf, with its sites-enabled include pointing at the rendered site."""
+    debian = "/etc/nginx/nginx.conf"
+    if not os.path.exists(debian) or not IS_ROOT:
+        pytest.skip("needs Debian's /etc/nginx/nginx.conf and root (nginx -t opens its log files)")
+    text = open(debian).read()
+    assert "include /etc/nginx/sites-enabled/*;" in text
+    text = text.replace("include /etc/nginx/sites-enabled/*;",
+                        f"include {site.run}/sites-enabled/xomify.conf;")
+    text = re.sub(r"(?m)^pid\s+\S+;", f"pid {site.run}/debian.pid;", text)
+    path = os.path.join(site.run, "debian-nginx.conf")
+    with open(path, "w") as f:
+        f.write(text)
+    result = subprocess.run(["nginx", "-t", "-c", path, "-e", os.path.join(site.run, "log", "debian-error.log")],
+                            capture_output=True, text=True, timeout=60)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "[warn]" not in output and "[emerg]" not in output, output
+
+
 def test_http_redirects_to_https(site):
     status, headers, _ = site.http("GET", "/wrapped/data?email=a%40b.test")
     assert status == 301
