@@ -1,0 +1,802 @@
+"""The deployment pieces of SPEC §10.
+
+systemd/: every unit passes `systemd-analyze verify` (on copies whose /usr/local/bin/xomify-* paths point at
+stand-in executables, since verify refuses a command that does not exist), and the settings the deployment
+relies on are there.
+
+nginx/xomify.conf: the production site, rendered with its paths moved to a temporary directory (loopback
+ports, a throwaway self-signed certificate made here with openssl, the repository's include files), inside
+an nginx.conf with the http-level settings of Debian 12's own, passes `nginx -t`, and then, in front of a
+small FastCGI stand-in for the pool: redirects HTTP to HTTPS, speaks HTTP/2 and TLS 1.2/1.3 only, sends
+HSTS, answers CORS preflights itself, exposes headers to allowed origins only, passes the request id, keeps
+nginx's own errors in the JSON envelope, compresses JSON, keeps /status to loopback, and answers a flood
+from one address with JSON 429s while other addresses are served. The last tests put the same site in front
+of the real pool (PostgreSQL through the rig) started as xomify-api.service starts it, its listening socket
+on fd 0, over a unix socket and over TCP, and restart the pool under a waiting request (skipped only when
+xomify-api is not built)."""
+
+import contextlib
+import gzip
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import struct
+import subprocess
+import tempfile
+import threading
+
+import pytest
+
+from xomify_rig import IS_ROOT, REPO, Rig, bin_dir, free_port, wait_until
+
+SYSTEMD_DIR = os.path.join(REPO, "systemd")
+NGINX_DIR = os.path.join(REPO, "nginx")
+UNITS = ["xomify-api.socket", "xomify-api.service", "xomify-wrapped.service", "xomify-wrapped.timer",
+         "xomify-release-radar.service", "xomify-release-radar.timer"]
+PROGRAMS = ["xomify-api", "xomify-wrapped", "xomify-release-radar"]
+ALLOWED_ORIGIN = "https://xomify.com"
+OTHER_ORIGIN = "https://evil.example"
+SERVER_NAME = "api.example.com"
+
+
+# ---- systemd ----------------------------------------------------------------------------------------------
+
+def systemd_analyze():
+    """The systemd-analyze executable, installing Debian's systemd package when it is missing."""
+    found = shutil.which("systemd-analyze")
+    if found is None and IS_ROOT and shutil.which("apt-get"):
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, timeout=300)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "systemd"], env=env,
+                       capture_output=True, timeout=300)
+        found = shutil.which("systemd-analyze")
+    if found is None:
+        pytest.skip("systemd-analyze is not installed and Debian's systemd package could not be installed here")
+    probe = subprocess.run([found, "--version"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"systemd-analyze cannot run here: {probe.stderr.strip()}")
+    return found
+
+
+def parse_unit(path):
+    """A unit file as {section: [(key, value), ...]} (keys repeat, as systemd allows)."""
+    sections, current = {}, None
+    for line in open(path):
+        line = line.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1], [])
+        else:
+            key, _, value = line.partition("=")
+            current.append((key.strip(), value.strip()))
+    return sections
+
+
+def values(unit, section, key):
+    return [v for k, v in parse_unit(os.path.join(SYSTEMD_DIR, unit)).get(section, []) if k == key]
+
+
+def value(unit, section, key):
+    found = values(unit, section, key)
+    assert len(found) == 1, f"{unit} [{section}] {key}: expected one value, found {found}"
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def verifiable_units(tmp_path_factory):
+    """Copies of the units whose /usr/local/bin/xomify-* commands point at stand-in executables."""
+    directory = tmp_path_factory.mktemp("units")
+    programs = directory / "bin"
+    programs.mkdir()
+    for program in PROGRAMS:
+        stub = programs / program
+        stub.write_text("#!/bin/sh\nexit 0\n")
+        stub.chmod(0o755)
+    copies = []
+    for unit in UNITS:
+        text = open(os.path.join(SYSTEMD_DIR, unit)).read()
+        rewritten = text.replace("/usr/local/bin/", f"{programs}/")
+        if unit.endswith(".service"):
+            assert rewritten != text, f"{unit} runs nothing from /usr/local/bin"
+        (directory / unit).write_text(rewritten)
+        copies.append(str(directory / unit))
+    return copies
+
+
+def test_the_units_are_all_there():
+    assert sorted(os.listdir(SYSTEMD_DIR)) == sorted(UNITS)
+
+
+def test_systemd_analyze_verify_passes(verifiable_units):
+    analyze = systemd_analyze()
+    result = subprocess.run([analyze, "verify", "--man=no"] + verifiable_units, capture_output=True, text=True,
+                            timeout=60)
+    output = (result.stdout + result.stderr).strip()
+    assert result.returncode == 0, output
+    # verify exits 0 on warnings such as an unknown key; none is acceptable for our units.
+    complaints = [line for line in output.splitlines() if "xomify" in line]
+    assert complaints == [], output
+
+
+def test_verify_would_catch_a_broken_unit(verifiable_units, tmp_path):
+    """The check above is not vacuous: verify fails on a missing command and warns of an unknown key."""
+    analyze = systemd_analyze()
+    broken = tmp_path / "xomify-broken.service"
+    broken.write_text("[Service]\nType=oneshot\nExecStart=/nonexistent/xomify-nothing\nProtectSystm=strict\n")
+    result = subprocess.run([analyze, "verify", "--man=no", str(broken)], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "ProtectSystm" in result.stderr
+
+
+def test_timer_calendars(verifiable_units):
+    analyze = systemd_analyze()
+    for timer, pattern in [("xomify-wrapped.timer", r"Next elapse: \w{3} \d{4}-\d{2}-01 00:00:00 UTC"),
+                           ("xomify-release-radar.timer", r"Next elapse: Sun \d{4}-\d{2}-\d{2} 00:00:00 UTC")]:
+        expression = value(timer, "Timer", "OnCalendar")
+        result = subprocess.run([analyze, "calendar", "--iterations=3", expression], capture_output=True,
+                                text=True, timeout=30)
+        assert result.returncode == 0, result.stderr
+        assert re.search(pattern, result.stdout), result.stdout
+        assert value(timer, "Timer", "Persistent") == "true"
+        assert value(timer, "Timer", "RandomizedDelaySec") == "0"
+        assert value(timer, "Timer", "AccuracySec") == "1s"
+        assert value(timer, "Install", "WantedBy") == "timers.target"
+
+
+def test_socket_and_pool_service_settings():
+    assert value("xomify-api.socket", "Socket", "ListenStream") == "/run/xomify/api.sock"
+    assert value("xomify-api.socket", "Socket", "SocketUser") == "xomify"
+    assert value("xomify-api.socket", "Socket", "SocketGroup") == "www-data"
+    assert value("xomify-api.socket", "Socket", "SocketMode") == "0660"
+    assert value("xomify-api.socket", "Socket", "Accept") == "no"
+    service = "xomify-api.service"
+    assert value(service, "Unit", "Requires") == "xomify-api.socket"
+    assert "xomify-api.socket" in value(service, "Unit", "After").split()
+    assert value(service, "Service", "StandardInput") == "socket"
+    assert value(service, "Service", "StandardOutput") == "journal"
+    assert value(service, "Service", "StandardError") == "journal"
+    assert "XOMIFY_LISTEN=" in values(service, "Service", "Environment")
+    assert value(service, "Service", "ExecStartPre") == "/usr/local/bin/xomify-api migrate"
+    assert value(service, "Service", "ExecStart") == "/usr/local/bin/xomify-api"
+    assert value(service, "Service", "ExecReload") == "/bin/kill -HUP $MAINPID"
+    assert value(service, "Service", "KillSignal") == "SIGTERM"
+    assert value(service, "Service", "TimeoutStopSec") == "40"
+    assert value(service, "Service", "Restart") == "on-failure"
+    credentials = values(service, "Service", "LoadCredential")
+    assert "jwt-secret:/etc/xomify/credentials/jwt-secret" in credentials
+    assert "token-key:/etc/xomify/credentials/token-key" in credentials
+
+
+@pytest.mark.parametrize("service", ["xomify-api.service", "xomify-wrapped.service", "xomify-release-radar.service"])
+def test_services_are_hardened(service):
+    expected = {"User": "xomify", "Group": "xomify", "NoNewPrivileges": "yes", "ProtectSystem": "strict",
+                "ProtectHome": "yes", "PrivateTmp": "yes", "PrivateDevices": "yes", "ProtectKernelTunables": "yes",
+                "ProtectKernelModules": "yes", "ProtectKernelLogs": "yes", "ProtectControlGroups": "yes",
+                "RestrictNamespaces": "yes", "LockPersonality": "yes", "SystemCallArchitectures": "native",
+                "CapabilityBoundingSet": ""}
+    for key, wanted in expected.items():
+        assert value(service, "Service", key) == wanted, key
+    assert value(service, "Service", "RestrictAddressFamilies").split() == ["AF_UNIX", "AF_INET", "AF_INET6",
+                                                                           "AF_NETLINK"]
+    assert value(service, "Service", "EnvironmentFile") == "-/etc/xomify/xomify.env"
+    for credential in values(service, "Service", "LoadCredential"):
+        name, _, source = credential.partition(":")
+        assert source == f"/etc/xomify/credentials/{name}"
+
+
+@pytest.mark.parametrize("job", ["xomify-wrapped", "xomify-release-radar"])
+def test_jobs_resume_an_interrupted_run(job):
+    """Exit 75 (quota or budget, work left) and crashes are retried an hour later; 1 and 78 are final."""
+    service = f"{job}.service"
+    assert value(service, "Service", "Type") == "oneshot"
+    assert value(service, "Service", "ExecStart") == f"/usr/local/bin/{job}"
+    assert value(service, "Service", "Restart") == "on-failure"
+    assert value(service, "Service", "RestartSec") == "1h"
+    assert value(service, "Service", "RestartPreventExitStatus").split() == ["1", "78"]
+    assert value(service, "Unit", "StartLimitIntervalSec") == "2d"
+    assert value(service, "Unit", "StartLimitBurst") == "48"
+    assert "spotify-client-secret:/etc/xomify/credentials/spotify-client-secret" in values(
+        service, "Service", "LoadCredential")
+    assert value(f"{job}.timer", "Timer", "Unit") == service
+
+
+# ---- a FastCGI stand-in for the pool ----------------------------------------------------------------------
+
+FCGI_BEGIN_REQUEST, FCGI_END_REQUEST, FCGI_PARAMS, FCGI_STDIN, FCGI_STDOUT = 1, 3, 4, 5, 6
+BIG_BODY = json.dumps({"wraps": [{"monthKey": f"20{24 + i // 12}-{i % 12 + 1:02d}",
+                                  "topSongIds": {r: [f"track{i:02d}{r}{n:02d}xxxxxxxxxx" for n in range(25)]
+                                                 for r in ("short_term", "medium_term", "long_term")},
+                                  "topArtistIds": {r: [f"artist{i:02d}{r}{n:02d}xxxxxxxxx" for n in range(25)]
+                                                   for r in ("short_term", "medium_term", "long_term")}}
+                                 for i in range(24)]}).encode()
+
+
+class StubPool:
+    """A minimal FastCGI responder on a unix socket: /ping answers pong, /big a ~125 KB JSON document like a
+    24-month /wrapped/data answer, anything else a JSON echo of what nginx passed (method, path, REQUEST_ID,
+    headers, body length) with an ETag and X-Request-Id. It counts the requests it saw."""
+
+    def __init__(self, path):
+        self.path = path
+        self.seen = []
+        self._lock = threading.Lock()
+        self._socket = None
+
+    def start(self):
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._socket.bind(self.path)
+        os.chmod(self.path, 0o666)
+        self._socket.listen(128)
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def stop(self):
+        with contextlib.suppress(OSError):
+            self._socket.close()
+
+    def _accept(self):
+        while True:
+            try:
+                connection, _ = self._socket.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    @staticmethod
+    def _read(connection, size):
+        data = b""
+        while len(data) < size:
+            chunk = connection.recv(size - len(data))
+            if not chunk:
+                raise ConnectionError("nginx closed the connection")
+            data += chunk
+        return data
+
+    @staticmethod
+    def _pairs(data):
+        params, index = {}, 0
+
+        def length():
+            nonlocal index
+            if data[index] >> 7:
+                value = struct.unpack("!I", data[index:index + 4])[0] & 0x7FFFFFFF
+                index += 4
+            else:
+                value = data[index]
+                index += 1
+            return value
+        while index < len(data):
+            name_length, value_length = length(), length()
+            name = data[index:index + name_length].decode("latin-1")
+            index += name_length
+            params[name] = data[index:index + value_length].decode("latin-1")
+            index += value_length
+        return params
+
+    def _serve(self, connection):
+        with connection:
+            try:
+                raw_params, body, request_id = b"", b"", 1
+                while True:
+                    _, kind, request_id, length, padding, _ = struct.unpack("!BBHHBB", self._read(connection, 8))
+                    content = self._read(connection, length + padding)[:length]
+                    if kind == FCGI_PARAMS:
+                        raw_params += content
+                    elif kind == FCGI_STDIN:
+                        if not content:
+                            break
+                        body += content
+                params = self._pairs(raw_params)
+                with self._lock:
+                    self.seen.append((params.get("REQUEST_METHOD"), params.get("DOCUMENT_URI")))
+                head, payload = self._respond(params, body)
+                output = head.encode() + b"\r\n" + payload
+                for start in range(0, len(output), 32768):
+                    chunk = output[start:start + 32768]
+                    connection.sendall(struct.pack("!BBHHBB", 1, FCGI_STDOUT, request_id, len(chunk), 0, 0) + chunk)
+                connection.sendall(struct.pack("!BBHHBB", 1, FCGI_STDOUT, request_id, 0, 0, 0))
+                connection.sendall(struct.pack("!BBHHBB", 1, FCGI_END_REQUEST, request_id, 8, 0, 0) + bytes(8))
+            except (ConnectionError, OSError, struct.error):
+                return
+
+    @staticmethod
+    def _respond(params, body):
+        path = params.get("DOCUMENT_URI", "")
+        request_id = params.get("REQUEST_ID", "")
+        json_head = (f"Status: 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
+                     f"Cache-Control: private, no-cache\r\nX-Request-Id: {request_id}\r\nETag: \"stub-etag\"\r\n")
+        if path == "/ping":
+            return "Status: 200 OK\r\nContent-Type: text/plain\r\n", b"pong"
+        if path == "/big":
+            return json_head, BIG_BODY
+        echo = {"method": params.get("REQUEST_METHOD"), "path": path, "requestId": request_id,
+                "bodyLength": len(body),
+                "headers": {k: v for k, v in params.items() if k.startswith("HTTP_") and k != "HTTP_AUTHORIZATION"}}
+        return json_head, json.dumps(echo).encode()
+
+
+# ---- the production site, rendered for this machine --------------------------------------------------------
+
+# Debian 12's /etc/nginx/nginx.conf sets these at http level; the site must not repeat any of them there.
+WRAPPER = """{user}
+worker_processes 1;
+pid {run}/nginx.pid;
+error_log {run}/log/main-error.log warn;
+daemon off;
+
+events {{
+    worker_connections 512;
+}}
+
+http {{
+    # As in Debian 12's nginx.conf:
+    sendfile on;
+    tcp_nopush on;
+    types_hash_max_size 2048;
+    {mime_types}
+    default_type application/octet-stream;
+    ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;
+    ssl_prefer_server_ciphers on;
+    access_log {run}/log/access.log;
+    error_log {run}/log/error.log;
+    gzip on;
+
+    # Temporary files of this throwaway instance.
+    client_body_temp_path {run}/temp/body;
+    fastcgi_temp_path {run}/temp/fastcgi;
+    proxy_temp_path {run}/temp/proxy;
+    uwsgi_temp_path {run}/temp/uwsgi;
+    scgi_temp_path {run}/temp/scgi;
+
+    include {run}/sites-enabled/xomify.conf;
+}}
+"""
+
+
+def render_site(run, http_port, https_port, upstream):
+    """nginx/xomify.conf with its production paths and ports replaced; fails if one is no longer there."""
+    text = open(os.path.join(NGINX_DIR, "xomify.conf")).read()
+    replacements = [
+        ("listen 80;", f"listen 127.0.0.1:{http_port};"),
+        ("listen [::]:80;", ""),
+        ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
+        ("listen [::]:443 ssl http2;", ""),
+        ("/etc/ssl/xomify/fullchain.pem", f"{run}/tls/fullchain.pem"),
+        ("/etc/ssl/xomify/privkey.pem", f"{run}/tls/privkey.pem"),
+        ("/etc/nginx/xomify/", f"{NGINX_DIR}/"),
+        ("unix:/run/xomify/api.sock", upstream),
+        ("/var/log/nginx/", f"{run}/log/"),
+        ("/var/www/acme", f"{run}/acme"),
+    ]
+    for old, new in replacements:
+        assert old in text, f"nginx/xomify.conf no longer contains {old!r}; update the test's rendering"
+        text = text.replace(old, new)
+    live = "\n".join(line for line in text.splitlines() if not line.strip().startswith("#"))
+    leftover = re.findall(r"(?:/etc/|/var/|/run/)\S*", live)
+    assert leftover == [], f"production paths left after rendering: {leftover}"
+    return text
+
+
+class ProductionNginx:
+    """nginx running the rendered production site on free loopback ports, in front of `upstream` (a
+    fastcgi_pass address), by default a unix socket in its own directory (`socket`)."""
+
+    def __init__(self, upstream=None):
+        self.run = tempfile.mkdtemp(prefix="xomify-site-")
+        os.chmod(self.run, 0o755)
+        self.socket = os.path.join(self.run, "api.sock")
+        self.upstream = upstream or f"unix:{self.socket}"
+        self.http_port = free_port()
+        self.https_port = free_port()
+        self.process = None
+
+    def prepare(self):
+        for sub in ("log", "tls", "acme", "sites-enabled", "temp/body", "temp/fastcgi", "temp/proxy",
+                    "temp/uwsgi", "temp/scgi"):
+            os.makedirs(os.path.join(self.run, sub), exist_ok=True)
+        tls = os.path.join(self.run, "tls")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-days", "2", "-subj", f"/CN={SERVER_NAME}",
+                        "-addext", f"subjectAltName=DNS:{SERVER_NAME},IP:127.0.0.1",
+                        "-keyout", os.path.join(tls, "privkey.pem"), "-out", os.path.join(tls, "fullchain.pem")],
+                       check=True, capture_output=True, timeout=60)
+        with open(os.path.join(self.run, "sites-enabled", "xomify.conf"), "w") as f:
+            f.write(render_site(self.run, self.http_port, self.https_port, self.upstream))
+        mime_types = "include /etc/nginx/mime.types;" if os.path.exists("/etc/nginx/mime.types") else ""
+        self.config = os.path.join(self.run, "nginx.conf")
+        with open(self.config, "w") as f:
+            f.write(WRAPPER.format(user="user root root;" if IS_ROOT else "", run=self.run, mime_types=mime_types))
+        return self
+
+    def check(self):
+        """`nginx -t` on the configuration; returns (exit status, output)."""
+        result = subprocess.run(["nginx", "-t", "-c", self.config, "-p", self.run, "-e",
+                                 os.path.join(self.run, "log", "main-error.log")],
+                                capture_output=True, text=True, timeout=60)
+        return result.returncode, result.stdout + result.stderr
+
+    def start(self):
+        log = open(os.path.join(self.run, "log", "nginx.out"), "ab")
+        self.process = subprocess.Popen(["nginx", "-c", self.config, "-p", self.run, "-e",
+                                         os.path.join(self.run, "log", "main-error.log")], stdout=log, stderr=log)
+        wait_until(lambda: self._open(self.https_port) and self._open(self.http_port) or self.process.poll() is not None,
+                   30, what="nginx")
+        if self.process.poll() is not None:
+            raise RuntimeError(f"nginx exited: {self.error_log()}")
+        return self
+
+    @staticmethod
+    def _open(port):
+        with socket.socket() as s:
+            s.settimeout(0.2)
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    def error_log(self):
+        text = ""
+        for name in ("main-error.log", "error.log", "xomify-error.log", "nginx.out"):
+            with contextlib.suppress(FileNotFoundError):
+                text += open(os.path.join(self.run, "log", name), errors="replace").read()
+        return text
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGQUIT)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.run, ignore_errors=True)
+
+    # -- requests --------------------------------------------------------------------------------------
+
+    def https(self, method, path, headers=None, body=None, source="127.0.0.1"):
+        context = ssl._create_unverified_context()
+        connection = http.client.HTTPSConnection("127.0.0.1", self.https_port, timeout=20, context=context,
+                                                 source_address=(source, 0))
+        try:
+            return self._exchange(connection, method, path, headers, body)
+        finally:
+            connection.close()
+
+    def http(self, method, path, headers=None):
+        connection = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=20)
+        try:
+            return self._exchange(connection, method, path, headers, None)
+        finally:
+            connection.close()
+
+    @staticmethod
+    def _exchange(connection, method, path, headers, body):
+        headers = dict(headers or {})
+        headers.setdefault("Host", SERVER_NAME)
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+
+
+@pytest.fixture(scope="module")
+def site():
+    if shutil.which("nginx") is None or shutil.which("openssl") is None:
+        pytest.fail("nginx and openssl are required (scripts/test installs them)")
+    nginx = ProductionNginx()
+    stub = None
+    try:
+        nginx.prepare()
+        status, output = nginx.check()
+        assert status == 0, output
+        stub = StubPool(nginx.socket).start()
+        nginx.stub = stub
+        nginx.start()
+        yield nginx
+    finally:
+        nginx.stop()
+        if stub:
+            stub.stop()
+
+
+def test_nginx_t_accepts_the_production_site(site):
+    status, output = site.check()
+    assert status == 0, output
+    assert "syntax is ok" in output and "test is successful" in output
+    assert "[warn]" not in output and "[emerg]" not in output, output
+
+
+def test_nginx_t_accepts_the_site_inside_debians_own_nginx_conf(site):
+    """The installed /etc/nginx/nginx.conf, with its sites-enabled include pointing at the rendered site."""
+    debian = "/etc/nginx/nginx.conf"
+    if not os.path.exists(debian) or not IS_ROOT:
+        pytest.skip("needs Debian's /etc/nginx/nginx.conf and root (nginx -t opens its log files)")
+    text = open(debian).read()
+    assert "include /etc/nginx/sites-enabled/*;" in text
+    text = text.replace("include /etc/nginx/sites-enabled/*;",
+                        f"include {site.run}/sites-enabled/xomify.conf;")
+    text = re.sub(r"(?m)^pid\s+\S+;", f"pid {site.run}/debian.pid;", text)
+    path = os.path.join(site.run, "debian-nginx.conf")
+    with open(path, "w") as f:
+        f.write(text)
+    result = subprocess.run(["nginx", "-t", "-c", path, "-e", os.path.join(site.run, "log", "debian-error.log")],
+                            capture_output=True, text=True, timeout=60)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "[warn]" not in output and "[emerg]" not in output, output
+
+
+def test_http_redirects_to_https(site):
+    status, headers, _ = site.http("GET", "/wrapped/data?email=a%40b.test")
+    assert status == 301
+    assert headers["Location"] == f"https://{SERVER_NAME}/wrapped/data?email=a%40b.test"
+    status, headers, _ = site.http("POST", "/user/update")
+    assert status == 301 and headers["Location"] == f"https://{SERVER_NAME}/user/update"
+
+
+def test_https_answers_with_hsts_and_no_version(site):
+    status, headers, body = site.https("GET", "/ping")
+    assert (status, body) == (200, b"pong")
+    assert headers["Strict-Transport-Security"] == "max-age=63072000"
+    assert headers["Server"] == "nginx"
+
+
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1_1 is deprecated:DeprecationWarning")
+def test_tls_is_1_2_or_1_3_with_http2():
+    """(Own nginx, not the shared one: handshakes with old protocols must not disturb the other tests.)"""
+    nginx = ProductionNginx()
+    stub = None
+    try:
+        nginx.prepare()
+        stub = StubPool(nginx.socket).start()
+        nginx.start()
+        for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+            context = ssl._create_unverified_context()
+            context.minimum_version = context.maximum_version = version
+            context.set_alpn_protocols(["h2", "http/1.1"])
+            with socket.create_connection(("127.0.0.1", nginx.https_port), timeout=10) as raw:
+                with context.wrap_socket(raw, server_hostname=SERVER_NAME) as tls:
+                    assert tls.version() == {ssl.TLSVersion.TLSv1_2: "TLSv1.2", ssl.TLSVersion.TLSv1_3: "TLSv1.3"}[version]
+                    assert tls.selected_alpn_protocol() == "h2"
+        # TLS 1.1, which Debian's http-level ssl_protocols would allow: the site's own setting refuses it.
+        context = ssl._create_unverified_context()
+        context.set_ciphers("ALL:@SECLEVEL=0")
+        context.minimum_version = ssl.TLSVersion.TLSv1_1
+        context.maximum_version = ssl.TLSVersion.TLSv1_1
+        with pytest.raises(ssl.SSLError):
+            with socket.create_connection(("127.0.0.1", nginx.https_port), timeout=10) as raw:
+                with context.wrap_socket(raw, server_hostname=SERVER_NAME):
+                    pass
+    finally:
+        nginx.stop()
+        if stub:
+            stub.stop()
+
+
+def test_cors_preflight_is_answered_by_nginx(site):
+    before = len(site.stub.seen)
+    status, headers, body = site.https("OPTIONS", "/wrapped/data", headers={
+        "Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization,content-type,if-none-match"})
+    assert status == 204 and body == b""
+    assert headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
+    assert {m.strip() for m in headers["Access-Control-Allow-Methods"].split(",")} >= {"GET", "POST", "OPTIONS"}
+    assert {h.strip() for h in headers["Access-Control-Allow-Headers"].split(",")} == {
+        "Authorization", "Content-Type", "If-None-Match"}
+    assert int(headers["Access-Control-Max-Age"]) > 0
+    assert "Origin" in headers.get_all("Vary")
+    assert headers["Strict-Transport-Security"] == "max-age=63072000"
+    assert len(site.stub.seen) == before, "the preflight reached the pool"
+
+
+def test_cors_preflight_from_an_origin_not_on_the_list(site):
+    status, headers, _ = site.https("OPTIONS", "/wrapped/data", headers={
+        "Origin": OTHER_ORIGIN, "Access-Control-Request-Method": "GET"})
+    assert status == 204
+    assert not [name for name in headers if name.lower().startswith("access-control-")]
+
+
+def test_cors_headers_on_answers_for_allowed_origins_only(site):
+    status, headers, body = site.https("GET", "/wrapped/data", headers={"Origin": ALLOWED_ORIGIN})
+    assert status == 200 and json.loads(body)["path"] == "/wrapped/data"
+    assert headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
+    assert {h.strip() for h in headers["Access-Control-Expose-Headers"].split(",")} == {"ETag", "X-Request-Id"}
+    assert "Access-Control-Allow-Methods" not in headers
+    assert "Origin" in headers.get_all("Vary")
+    assert headers["ETag"] == '"stub-etag"'
+    for origin in (OTHER_ORIGIN, None):
+        status, headers, _ = site.https("GET", "/wrapped/data", headers={"Origin": origin} if origin else {})
+        assert status == 200
+        assert not [name for name in headers if name.lower().startswith("access-control-")]
+        assert "Origin" in headers.get_all("Vary")
+
+
+def test_request_id_and_headers_reach_the_pool(site):
+    status, headers, body = site.https("POST", "/user/update", body=b'{"displayName":"x"}',
+                                       headers={"Content-Type": "application/json", "If-None-Match": '"e"',
+                                                "Authorization": "Bearer t"})
+    echo = json.loads(body)
+    assert status == 200 and echo["method"] == "POST" and echo["bodyLength"] == 19
+    assert re.fullmatch(r"[0-9a-f]{32}", echo["requestId"])
+    assert headers["X-Request-Id"] == echo["requestId"]
+    assert echo["headers"]["HTTP_IF_NONE_MATCH"] == '"e"'
+
+
+def test_body_over_64k_is_a_json_413_from_nginx(site):
+    before = len(site.stub.seen)
+    status, headers, body = site.https("POST", "/user/update", body=b"x" * (64 * 1024 + 1),
+                                       headers={"Content-Type": "application/json"})
+    assert status == 413
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
+    error = json.loads(body)["error"]
+    assert error["code"] == "payload_too_large" and error["requestId"] == headers["X-Request-Id"]
+    assert len(site.stub.seen) == before
+    status, _, body = site.https("POST", "/user/update", body=b"x" * (64 * 1024),
+                                 headers={"Content-Type": "application/json"})
+    assert status == 200 and json.loads(body)["bodyLength"] == 64 * 1024
+
+
+def test_status_page_is_for_loopback_only(site):
+    status, _, body = site.https("GET", "/status")
+    assert status == 200 and json.loads(body)["path"] == "/status"
+    # 127.0.0.2 is on the loopback interface but is not 127.0.0.1: it stands for any other address.
+    for path in ("/status", "/status?full", "//status"):
+        status, headers, body = site.https("GET", path, source="127.0.0.2")
+        assert status == 403, path
+        assert headers["Content-Type"] == "application/json; charset=utf-8"
+        assert json.loads(body)["error"]["code"] == "forbidden"
+    status, _, body = site.https("GET", "/ping", source="127.0.0.2")
+    assert (status, body) == (200, b"pong")
+
+
+def test_json_is_compressed_and_never_spooled(site):
+    status, headers, body = site.https("GET", "/big", headers={"Accept-Encoding": "gzip"})
+    assert status == 200
+    assert headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(body) == BIG_BODY
+    assert len(BIG_BODY) > 120_000 and len(body) < len(BIG_BODY) / 3
+    assert headers["ETag"] == 'W/"stub-etag"'   # nginx weakens the ETag of what it compresses
+    status, headers, body = site.https("GET", "/big")
+    assert status == 200 and "Content-Encoding" not in headers and body == BIG_BODY
+    assert "temporary file" not in site.error_log()
+    assert os.listdir(os.path.join(site.run, "temp", "fastcgi")) == []
+
+
+def test_a_flood_from_one_address_meets_json_429s_and_others_are_served(site):
+    """Keep this test last in the module: it spends 127.0.0.1's allowance."""
+    context = ssl._create_unverified_context()
+    connection = http.client.HTTPSConnection("127.0.0.1", site.https_port, timeout=20, context=context)
+    statuses, limited = [], None
+    try:
+        while statuses.count(429) < 20 and len(statuses) < 400:
+            connection.request("GET", "/ping", headers={"Host": SERVER_NAME, "Origin": ALLOWED_ORIGIN})
+            response = connection.getresponse()
+            body = response.read()
+            statuses.append(response.status)
+            if response.status == 429 and limited is None:
+                limited = (response.headers, body)
+    finally:
+        connection.close()
+    # The burst is served (less what the earlier tests spent of it), then requests are refused at once.
+    assert statuses.count(429) == 20, statuses
+    assert statuses.count(200) >= 10, statuses
+    assert set(statuses) == {200, 429}
+    headers, body = limited
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
+    assert headers["Retry-After"] == "1"
+    error = json.loads(body)["error"]
+    assert error == {"message": "Too many requests", "status": 429, "code": "rate_limited", "handler": "nginx",
+                     "requestId": headers["X-Request-Id"]}
+    # Per client address: another address is not limited.
+    status, _, body = site.https("GET", "/ping", source="127.0.0.3")
+    assert (status, body) == (200, b"pong")
+
+
+# ---- the same site in front of the real pool, started as xomify-api.service starts it -----------------
+
+@pytest.fixture(scope="module")
+def database():
+    """PostgreSQL with the schema applied (the rig), for the real pool."""
+    if not os.access(os.path.join(bin_dir(), "xomify-api"), os.X_OK):
+        pytest.skip(f"xomify-api is not built in {bin_dir()} (scripts/test builds it first)")
+    rig = Rig(sandbox=False, workers=1, threads=2)
+    try:
+        yield rig.start(pool=False, nginx=False)
+    finally:
+        rig.close()
+
+
+class SocketActivatedPool:
+    """xomify-api run as the unit runs it: the listening socket, which the test holds as systemd would, on
+    fd 0 (StandardInput=socket) and XOMIFY_LISTEN empty."""
+
+    def __init__(self, rig, listener):
+        self.rig = rig
+        self.listener = listener
+        self.process = None
+
+    def start(self):
+        log = open(self.rig.pool_log, "ab")
+        self.process = subprocess.Popen([os.path.join(bin_dir(), "xomify-api")], stdin=self.listener.fileno(),
+                                        env=self.rig.settings(XOMIFY_LISTEN=""), stdout=log, stderr=log)
+        wait_until(lambda: self._workers() or self.process.poll() is not None, 30, what="the pool's worker")
+        assert self.process.poll() is None, open(self.rig.pool_log).read()[-2000:]
+        return self
+
+    def _workers(self):
+        with contextlib.suppress(FileNotFoundError):
+            return open(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read().split()
+        return []
+
+    def stop(self):
+        """SIGTERM, as `systemctl stop` sends it; the exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(40)   # TimeoutStopSec
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                raise
+        return self.process.returncode
+
+
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
+def test_production_site_in_front_of_a_socket_activated_pool(database, transport):
+    """The unix socket is the deployment of this host; TCP is the several-hosts variant of docs/DEPLOY.md
+    (a drop-in giving xomify-api.socket a ListenStream=address:port)."""
+    if transport == "unix":
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        path = os.path.join(database.directory, "activated.sock")
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+        listener.bind(path)
+        os.chmod(path, 0o660)   # SocketMode=0660
+        upstream = f"unix:{path}"
+    else:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind(("127.0.0.1", 0))
+        upstream = f"127.0.0.1:{listener.getsockname()[1]}"
+    listener.listen(128)
+    nginx = ProductionNginx(upstream=upstream).prepare()
+    pools = []
+    try:
+        status, output = nginx.check()
+        assert status == 0, output
+        nginx.start()
+        pools.append(SocketActivatedPool(database, listener).start())
+
+        status, headers, body = nginx.https("GET", "/ping")
+        assert (status, body) == (200, b"pong")
+        status, headers, body = nginx.https("GET", "/health", headers={"Origin": ALLOWED_ORIGIN})
+        assert status == 200 and json.loads(body) == {"status": "ok"}
+        assert headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
+        assert re.fullmatch(r"[0-9a-f]{32}", headers["X-Request-Id"])
+        # The pool's own errors pass through, with the CORS headers a browser needs to read them.
+        status, headers, body = nginx.https("GET", "/wrapped/data", headers={"Origin": ALLOWED_ORIGIN})
+        assert status == 401 and json.loads(body)["error"]["requestId"] == headers["X-Request-Id"]
+        assert headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
+        status, _, body = nginx.https("GET", "/status")
+        assert status == 200 and json.loads(body)["pool"]["liveWorkers"] == 1
+        assert nginx.https("GET", "/status", source="127.0.0.2")[0] == 403
+
+        # `systemctl restart`: the pool drains and exits 0 without closing or shutting down the socket it was
+        # given; a request made while no pool runs waits in the listen queue and the next pool answers it.
+        assert pools[0].stop() == 0
+        answer = {}
+        waiting = threading.Thread(target=lambda: answer.update(ping=nginx.https("GET", "/ping")))
+        waiting.start()
+        waiting.join(1)
+        assert waiting.is_alive() and not answer
+        pools.append(SocketActivatedPool(database, listener).start())
+        waiting.join(30)
+        assert answer["ping"][0] == 200 and answer["ping"][2] == b"pong"
+        assert pools[1].stop() == 0
+    finally:
+        for pool in pools:
+            with contextlib.suppress(Exception):
+                pool.stop()
+        nginx.stop()
+        listener.close()
