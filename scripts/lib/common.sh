@@ -11,7 +11,7 @@ as_root() {
 
 # Debian packages the build, the tests and the local run need.
 APT_PACKAGES=(libfcgi-dev libpq-dev libcurl4-openssl-dev libssl-dev postgresql-15 postgresql-client-15 nginx openssl
-              python3 python3-pip ca-certificates util-linux procps)
+              python3 python3-pip ca-certificates util-linux procps systemd)
 
 install_missing() {
     local missing=()
