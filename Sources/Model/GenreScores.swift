@@ -35,10 +35,10 @@ public struct GenreScores: Sendable, Equatable {
         }
         // A stable sort keeps first-seen order among equal scores.
         let ranked = order.enumerated().sorted { lhs, rhs in
-            let (a, b) = (totals[lhs.element]!, totals[rhs.element]!)
+            let (a, b) = (totals[lhs.element, default: 0], totals[rhs.element, default: 0])
             return a != b ? a > b : lhs.offset < rhs.offset
         }
-        return GenreScores(entries: ranked.map { Entry(genre: $0.element, score: totals[$0.element]!) })
+        return GenreScores(entries: ranked.map { Entry(genre: $0.element, score: totals[$0.element, default: 0]) })
     }
 
     static func normalize(_ genre: String) -> String {

@@ -6,6 +6,7 @@ import Crypto
 /// another row does not decrypt.
 public struct TokenKeyRing: Sendable {
     public let currentVersion: UInt8
+    private let currentKey: [UInt8]
     private let keys: [UInt8: [UInt8]]
 
     public enum ParseError: Error, Sendable, CustomStringConvertible {
@@ -40,13 +41,14 @@ public struct TokenKeyRing: Sendable {
             keys[version] = key
             current = version
         }
-        guard let current else { throw .empty }
+        guard let current, let currentKey = keys[current] else { throw .empty }
         self.keys = keys
         self.currentVersion = current
+        self.currentKey = currentKey
     }
 
     public func seal(_ token: String, email: String) throws(CryptoError) -> [UInt8] {
-        let box = try AESGCM.seal(Array(token.utf8), key: keys[currentVersion]!, associatedData: Array(email.utf8))
+        let box = try AESGCM.seal(Array(token.utf8), key: currentKey, associatedData: Array(email.utf8))
         return [currentVersion] + box
     }
 

@@ -16,6 +16,7 @@ def rig():
     """The shared system: tests that stop or break things make their own with `make_rig`."""
     with Rig(settings={"XOMIFY_ADMIN_EMAILS": "admin@xomify.test"}) as shared:
         yield shared
+        assert shared.sandbox.total_gone_calls() == 0, "an endpoint Spotify removed was called"
 
 
 @pytest.fixture
@@ -31,6 +32,9 @@ def make_rig():
     yield make
     for instance in made:
         instance.close()
+    for instance in made:
+        if instance.sandbox:
+            assert instance.sandbox.gone_calls == 0, "an endpoint Spotify removed was called"
 
 
 @pytest.fixture

@@ -275,3 +275,23 @@ def test_our_daily_budget_stops_the_run_cleanly(make_rig):
     assert used <= 25
     stats = rig.sandbox.get("/_sandbox/stats")
     assert stats["total"] - stats["byRoute"].get("POST /api/token", 0) <= 25
+
+
+def test_a_configuration_error_exits_78_with_one_line(make_rig, tmp_path):
+    rig = new_rig(make_rig)
+    result = run_job(rig, "--period", "2026-10", XOMIFY_SPOTIFY_CLIENT_SECRET_FILE=str(tmp_path / "missing"))
+    assert result.returncode == 78
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "XOMIFY_SPOTIFY_CLIENT_SECRET_FILE" in lines[0]
+    bad_period = run_job(rig, "--period", "2026-13")
+    assert bad_period.returncode == 78 and "--period" in bad_period.stderr
+    assert rig.postgres.psql("SELECT count(*) FROM job_runs").strip() == "0"
+
+
+def test_help_documents_the_options():
+    import subprocess
+    from xomify_rig import bin_dir
+    result = subprocess.run([os.path.join(bin_dir(), "xomify-wrapped"), "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    for option in ["--period", "--user", "--dry-run", "--spotify-max-rps", "--spotify-daily-budget", "75"]:
+        assert option in result.stdout

@@ -56,8 +56,10 @@ def bin_dir():
 class Postgres:
     """A PostgreSQL 15 cluster in `directory`, on a free port; run as the postgres user when we are root."""
 
-    def __init__(self, directory, port=None):
+    def __init__(self, directory, port=None, durable=False):
         self.directory = directory
+        # Tests trade durability for speed; a cluster kept between runs (scripts/run) does not.
+        self.durable = durable
         self.data = os.path.join(directory, "data")
         self.port = port or free_port()
         self.log = os.path.join(directory, "postgres.log")
@@ -78,9 +80,10 @@ class Postgres:
         return self
 
     def start(self):
-        options = (f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
+        options = (f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c max_connections=200 "
                    f"-c shared_buffers=128MB")
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run([f"{PG_BIN}/pg_ctl", "-D", self.data, "-o", options, "-l", self.log, "-w", "-t", "60", "start"])
         return self
 
@@ -117,6 +120,8 @@ class Sandbox:
         self.args = list(args)
         self.port = port
         self.process = None
+        # Calls to endpoints Spotify removed (SPEC §6), over the sandbox's whole life: stats resets included.
+        self.gone_calls = 0
 
     def start(self):
         port_file = os.path.join(self.directory, "sandbox.port")
@@ -139,14 +144,24 @@ class Sandbox:
             return json.loads(response.read())
 
     def post(self, path, body=None):
+        if path.rstrip("/") in ("/_sandbox/reset-stats", "/_sandbox/reset"):
+            self.gone_calls += self.get("/_sandbox/stats")["gone"]
         request = urllib.request.Request(self.url + path, data=json.dumps(body or {}).encode(), method="POST",
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=30) as response:
             data = response.read()
             return json.loads(data) if data else None
 
+    def total_gone_calls(self):
+        """Gone-endpoint calls so far (counted before any stats reset)."""
+        if self.process and self.process.poll() is None:
+            return self.gone_calls + self.get("/_sandbox/stats")["gone"]
+        return self.gone_calls
+
     def stop(self):
         if self.process and self.process.poll() is None:
+            with contextlib.suppress(Exception):
+                self.gone_calls += self.get("/_sandbox/stats")["gone"]
             self.process.terminate()
             try:
                 self.process.wait(10)
@@ -169,7 +184,7 @@ class Rig:
     """The whole system on loopback. `settings` are extra XOMIFY_* settings for the pool and the jobs."""
 
     def __init__(self, directory=None, keep=False, workers=2, threads=4, settings=None, sandbox=True,
-                 sandbox_args=(), https_port=None, postgres_port=None, sandbox_port=0):
+                 sandbox_args=(), https_port=None, postgres_port=None, sandbox_port=0, durable=False):
         self.owned_directory = directory is None
         self.directory = directory or tempfile.mkdtemp(prefix="xomify-rig-")
         os.chmod(self.directory, 0o755)
@@ -178,7 +193,7 @@ class Rig:
         self.threads = threads
         self.extra_settings = dict(settings or {})
         self.https_port = https_port or free_port()
-        self.postgres = Postgres(os.path.join(self.directory, "postgres"), port=postgres_port)
+        self.postgres = Postgres(os.path.join(self.directory, "postgres"), port=postgres_port, durable=durable)
         self.sandbox = Sandbox(self.directory, sandbox_args, port=sandbox_port) if sandbox else None
         self.pool = None
         self.nginx = None

@@ -55,7 +55,7 @@ def main():
     os.chmod(run_dir, 0o755)
     place_cluster(run_dir)
     os.environ.setdefault("XOMIFY_BIN_DIR", os.path.join(ROOT, ".build", "release"))
-    rig = Rig(directory=run_dir, https_port=HTTPS_PORT, postgres_port=POSTGRES_PORT, sandbox_port=SANDBOX_PORT,
+    rig = Rig(directory=run_dir, https_port=HTTPS_PORT, postgres_port=POSTGRES_PORT, sandbox_port=SANDBOX_PORT, durable=True,
               settings={"XOMIFY_SPOTIFY_MAX_RPS": "50", "XOMIFY_ADMIN_EMAILS": "admin@localhost"})
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
