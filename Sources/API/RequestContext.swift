@@ -17,7 +17,7 @@ struct RequestContext {
     func targetEmail(_ requested: Email?) throws(APIError) -> Email {
         switch identity {
         case .user(let email, _, let isAdmin):
-            guard let own = Email(email) else { throw APIError(401, .invalidToken, "The token's email is not valid") }
+            guard let own = Email(email) else { throw APIError.unauthorized("The token's email is not valid") }
             guard let requested, requested != own else { return own }
             guard isAdmin else { throw APIError(403, .forbidden, "This token may not act for another user") }
             return requested
@@ -29,7 +29,7 @@ struct RequestContext {
                                                                           "path": request.path])
             return requested
         case nil:
-            throw APIError(401, .invalidToken, "A token is required")
+            throw APIError.unauthorized("A token is required")
         }
     }
 
