@@ -26,7 +26,7 @@ class SecretScan:
         if data:
             try:
                 document = json.loads(data)
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, RecursionError):
                 document = None
             if isinstance(document, dict):
                 value = document.get("refreshToken")
