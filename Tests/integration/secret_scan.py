@@ -1,6 +1,7 @@
 """Records what the tests send and receive, to check at the end that no secret leaked (SPEC §3, §5.3): no
-response body contains a refresh token or the JWT secret, and no log line contains either, nor a bearer token
-a client sent, nor a line the logger had to redact (call sites must never try to log a secret)."""
+response body contains a refresh token (or a Spotify access token a client posted) or the JWT secret, and no
+log line contains any of them, nor a bearer token a client sent, nor a line the logger had to redact (call sites
+must never try to log a secret)."""
 
 import json
 import threading
@@ -12,7 +13,7 @@ MINIMUM_SECRET_LENGTH = 12
 class SecretScan:
     def __init__(self):
         self._lock = threading.Lock()
-        self.refresh_tokens = set()
+        self.refresh_tokens = set()  # and Spotify access tokens posted to /auth/login
         self.bearer_tokens = set()
         self.jwt_secrets = set()
         self.bodies = set()
@@ -29,9 +30,10 @@ class SecretScan:
             except (ValueError, RecursionError):
                 document = None
             if isinstance(document, dict):
-                value = document.get("refreshToken")
-                if isinstance(value, str) and len(value) >= MINIMUM_SECRET_LENGTH:
-                    tokens.add(value)
+                for name in ("refreshToken", "spotifyAccessToken"):
+                    value = document.get(name)
+                    if isinstance(value, str) and len(value) >= MINIMUM_SECRET_LENGTH:
+                        tokens.add(value)
         bearer = None
         authorization = (headers or {}).get("Authorization")
         if isinstance(authorization, str):
