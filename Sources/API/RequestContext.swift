@@ -33,9 +33,12 @@ struct RequestContext {
         }
     }
 
-    /// The Spotify user id a body's missing `userId` defaults to (the token's).
-    var tokenUserID: String? {
-        if case .user(_, let userID, _) = identity { return userID }
-        return nil
+    /// The Spotify user id a body's missing `userId` defaults to: the token's, unless an admin acts for someone
+    /// else (the admin's own Spotify id is not the other user's: they must send it, as must legacy tokens).
+    /// A non-admin naming someone else gets the token's here and a 403 from `targetEmail`.
+    func defaultUserID(for requested: Email?) -> String? {
+        guard case .user(let email, let userID, let isAdmin) = identity else { return nil }
+        if isAdmin, let requested, requested != Email(email) { return nil }
+        return userID
     }
 }
