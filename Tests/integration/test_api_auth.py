@@ -7,6 +7,7 @@ import hmac
 import json
 import os
 import time
+import urllib.parse
 
 import pytest
 
@@ -178,12 +179,20 @@ def test_an_admin_may_act_for_anyone(rig):
     assert admin.get(f"/wrapped/data?email={b_email}").json()["activeReleaseRadar"] is True
     assert admin.get(f"/release-radar/check?email={b_email}").json()["enrolled"] is True
     assert admin.get(f"/wrapped/year?email={b_email}&year=2025").json() == []
+    # A body's userId defaults to the token's only for the token's own user: an admin acting for someone else
+    # must name it (the admin's Spotify id is not theirs).
+    other = unique_email("managed-too")
+    assert_error(admin.post("/user/update", {"email": other, "refreshToken": new_refresh_token()}), 400,
+                 "invalid_input", missing=["userId"])
+    assert_error(admin.post("/wrapped/data", {"email": other, "refreshToken": new_refresh_token(), "active": True}),
+                 400, "invalid_input", missing=["userId"])
+    own = admin.post("/user/update", {"email": "Admin@xomify.test", "refreshToken": new_refresh_token()})
+    assert own.status == 200 and own.json()["userId"] == admin.user_id
     # The admin list compares emails case-insensitively too.
     shouting = user_api(rig, "ADMIN@Xomify.TEST")
     assert shouting.get(f"/user/data?email={b_email}").status == 200
     # The admin's own identity is still the default.
-    assert admin.get("/wrapped/data").json() == {"active": False, "activeWrapped": False, "activeReleaseRadar": False,
-                                                 "wraps": []}
+    assert admin.get("/user/data").json()["email"] == "admin@xomify.test"
 
 
 def test_email_case_differences_are_the_same_user(rig):
@@ -200,6 +209,21 @@ def test_email_case_differences_are_the_same_user(rig):
     other = user_api(rig, lower)
     assert other.get(f"/user/data?email={mixed}").json()["displayName"] == "Case"
     assert rig.postgres.psql(f"SELECT count(*) FROM users WHERE lower(email) = '{lower}'").strip() == "1"
+
+
+@pytest.mark.parametrize("local", ["Zoë", "ΑΣ", "İstanbul", "ǅemal", "Straẞe", "Ωmega"])
+def test_non_ascii_emails_fold_consistently(rig, local):
+    """Case folding beyond ASCII: whatever the token's spelling, one user, one row, and never a 5xx."""
+    suffix = unique_email("u")
+    token_email = f"{local}.{suffix}"
+    api = user_api(rig, token_email)
+    created = enrol(api)
+    stored = rig.postgres.psql(f"SELECT email FROM users WHERE spotify_user_id = '{api.user_id}'").strip()
+    assert created["email"] == stored
+    for spelling in [token_email, token_email.upper(), token_email.lower()]:
+        response = api.get("/user/data?email=" + urllib.parse.quote(spelling))
+        assert response.status in (200, 403), (spelling, response)
+    assert api.get("/user/data").json()["email"] == stored
 
 
 def test_legacy_tokens_when_allowed(make_rig):
