@@ -248,6 +248,18 @@ def test_partial_updates_never_wipe_a_field_not_sent(rig, me):
     assert after["createdAt"] == full["createdAt"]
 
 
+def test_text_round_trips_exactly(me):
+    """Whatever a client stores comes back as it was sent: quotes, backslashes, non-ASCII, emoji, separators."""
+    for name in ['Zoë "Q" \\ / <b>&amp;</b>', "🎵 Ǆ İ ß 漢字", "line\u2028separator\u2029", "del\u007f", "",
+                 "x" * 1024]:
+        response = me.post("/user/update", {"refreshToken": new_refresh_token(), "displayName": name,
+                                            "avatar": "https://i.example/" + name[:100]})
+        assert response.status == 200, (name, response)
+        assert response.json()["displayName"] == name
+        assert get_ok(me, "/user/data").json()["displayName"] == name
+        assert get_ok(me, "/user/data").json()["avatar"] == "https://i.example/" + name[:100]
+
+
 def test_a_new_token_clears_needs_reauth_but_enrolment_alone_does_not(rig, me):
     rig.postgres.psql(f"""UPDATE users SET token_state = 'needs_reauth', token_state_reason = 'invalid_grant',
                           token_state_at = now(), revision = nextval('revisions') WHERE email = '{me.email}'""")
