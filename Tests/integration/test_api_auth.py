@@ -5,7 +5,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import time
 import urllib.parse
 
@@ -263,12 +262,7 @@ def test_legacy_tokens_when_allowed(make_rig):
     assert legacy not in text and legacy.split(".")[2] not in text
 
 
-@pytest.fixture(scope="module")
-def sandbox_users(rig):
-    return rig.sandbox.get("/_sandbox/users")["users"]
-
-
-def test_login_issues_a_user_token_for_a_sandbox_user(rig, sandbox_users):
+def test_login_issues_a_user_token_for_a_sandbox_user(rig):
     user, access_token = sandbox_access_token(rig, 0)
     api = Api(rig.https_port)
     email = unique_email("login")
@@ -311,7 +305,7 @@ def test_login_refuses_a_bad_access_token(rig):
         assert_error(response, 401, "invalid_token", handler="auth")
 
 
-def test_login_conflicts_when_the_email_belongs_to_another_spotify_id(rig, sandbox_users):
+def test_login_conflicts_when_the_email_belongs_to_another_spotify_id(rig):
     api = Api(rig.https_port)
     # An email enrolled with another Spotify id (through the API).
     taken = unique_email("taken")

@@ -10,7 +10,7 @@ import pytest
 
 from api_client import Api
 from api_helpers import assert_error, new_refresh_token, raw_https, unique_email, user_api
-from api_routes import (ALLOWED, BAD_BODY_VALUES, BAD_QUERY_VALUES, BODY_FIELD_KINDS, OPERATIONS, ROUTE_PATHS)
+from api_routes import ALLOWED, BAD_BODY_VALUES, BAD_QUERY_VALUES, BODY_FIELD_KINDS, ROUTE_PATHS
 
 HANDLERS = {"/wrapped": "wrapped", "/user": "user", "/release-radar": "release-radar", "/auth": "auth",
             "/health": "health", "/ping": "ping"}

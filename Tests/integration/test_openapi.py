@@ -8,7 +8,6 @@ import datetime
 import json
 import os
 import re
-import time
 import urllib.parse
 
 import pytest
@@ -16,9 +15,9 @@ import yaml
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
 from api_client import Api
-from api_routes import BAD_QUERY_VALUES
 from api_helpers import (enrol, insert_week, insert_wrap, make_release, new_refresh_token, sandbox_access_token,
                          unique_email, user_api, utc_today, week_start)
+from api_routes import BAD_QUERY_VALUES
 from xomify_rig import REPO
 
 DOCUMENT_PATH = os.path.join(REPO, "docs", "openapi.yaml")
