@@ -54,6 +54,13 @@ public struct APIError: Error, Sendable {
 
     static func notFound(_ what: String) -> APIError { APIError(404, .notFound, what) }
 
+    /// 401 with the `WWW-Authenticate` challenge every refused token gets (SPEC §5.1).
+    static func unauthorized(_ message: String) -> APIError {
+        var error = APIError(401, .invalidToken, message)
+        error.headers = [("WWW-Authenticate", "Bearer error=\"invalid_token\"")]
+        return error
+    }
+
     static let unavailable = APIError(503, .serviceUnavailable, "The database is unavailable; try again shortly")
     static let internalError = APIError(500, .internalError, "Internal error")
 

@@ -1,6 +1,7 @@
 import Auth
 import HTTP
 import Log
+import Model
 import Platform
 
 /// The API as a pool responder: route lookup, the authorizer filter, body checks, the handler, then the
@@ -56,13 +57,18 @@ final class APIResponder: Responder {
     }
 
     private func authorize(_ request: HTTPRequest) throws(APIError) -> Identity {
+        let identity: Identity
         do {
-            return try authorizer.identify(authorization: request.header("authorization"), now: WallClock.epochSeconds())
+            identity = try authorizer.identify(authorization: request.header("authorization"), now: WallClock.epochSeconds())
         } catch {
-            var failure = APIError(401, .invalidToken, "Unauthorized: \(error.description)")
-            failure.headers = [("WWW-Authenticate", "Bearer error=\"invalid_token\"")]
-            throw failure
+            throw APIError.unauthorized("Unauthorized: \(error.description)")
         }
+        // A correctly signed user token whose email claim is not an email identifies nobody: refuse it here,
+        // before validation, like any other bad token.
+        if case .user(let email, _, _) = identity, Email(email) == nil {
+            throw APIError.unauthorized("Unauthorized: the token's email is not valid")
+        }
+        return identity
     }
 
     /// Bodies: GETs take none (a Content-Type header alone is fine, clients send it); POST bodies are JSON.

@@ -70,11 +70,13 @@ struct Input {
         return text
     }
 
-    /// A string that may be null or absent: `.keep` when absent, `.set(nil)` for null.
+    /// A string that may be null or absent: `.keep` when absent, `.set(nil)` for null. Control characters are
+    /// refused as in `string` (PostgreSQL text cannot hold U+0000: libpq would silently cut the value there).
     mutating func nullableString(_ name: String, maxLength: Int) -> FieldUpdate<String> {
         guard let value = values[name] else { return .keep }
         if value.isNull { return .set(nil) }
-        guard let text = value.stringValue, text.unicodeScalars.count <= maxLength else {
+        guard let text = value.stringValue, text.unicodeScalars.count <= maxLength,
+              !text.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
             fields.invalid.append(name)
             return .keep
         }

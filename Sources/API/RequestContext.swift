@@ -17,7 +17,7 @@ struct RequestContext {
     func targetEmail(_ requested: Email?) throws(APIError) -> Email {
         switch identity {
         case .user(let email, _, let isAdmin):
-            guard let own = Email(email) else { throw APIError(401, .invalidToken, "The token's email is not valid") }
+            guard let own = Email(email) else { throw APIError.unauthorized("The token's email is not valid") }
             guard let requested, requested != own else { return own }
             guard isAdmin else { throw APIError(403, .forbidden, "This token may not act for another user") }
             return requested
@@ -29,13 +29,16 @@ struct RequestContext {
                                                                           "path": request.path])
             return requested
         case nil:
-            throw APIError(401, .invalidToken, "A token is required")
+            throw APIError.unauthorized("A token is required")
         }
     }
 
-    /// The Spotify user id a body's missing `userId` defaults to (the token's).
-    var tokenUserID: String? {
-        if case .user(_, let userID, _) = identity { return userID }
-        return nil
+    /// The Spotify user id a body's missing `userId` defaults to: the token's, unless an admin acts for someone
+    /// else (the admin's own Spotify id is not the other user's: they must send it, as must legacy tokens).
+    /// A non-admin naming someone else gets the token's here and a 403 from `targetEmail`.
+    func defaultUserID(for requested: Email?) -> String? {
+        guard case .user(let email, let userID, let isAdmin) = identity else { return nil }
+        if isAdmin, let requested, requested != Email(email) { return nil }
+        return userID
     }
 }

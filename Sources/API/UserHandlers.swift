@@ -44,7 +44,7 @@ enum UserHandlers {
         if tokenGroup {
             if !input.has("refreshToken") { input.markMissing("refreshToken") }
             if userID == nil && !input.has("userId") {
-                userID = context.tokenUserID
+                userID = context.defaultUserID(for: requested)
                 if userID == nil { input.markMissing("userId") }
             }
         } else if wrapped == nil && releaseRadar == nil && !input.has("wrappedEnrolled") && !input.has("activeWrapped")

@@ -77,7 +77,7 @@ enum WrappedHandlers {
         let active = input.bool("active", required: true)
         let releaseRadarID = input.string("releaseRadarId", required: false)
         if userID == nil && !input.has("userId") {
-            userID = context.tokenUserID
+            userID = context.defaultUserID(for: requested)
             if userID == nil { input.markMissing("userId") }
         }
         try input.finish()

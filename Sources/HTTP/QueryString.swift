@@ -17,6 +17,10 @@ public enum QueryStringError: Error, Sendable, Equatable, CustomStringConvertibl
 public enum QueryString {
     /// Key-value pairs in order. A key without `=` has an empty value.
     public static func parse(_ query: String) throws(QueryStringError) -> [(key: String, value: String)] {
+        // The raw query reaches us already decoded from bytes with invalid UTF-8 replaced by U+FFFD (FastCGI
+        // parameters are read leniently). A raw U+FFFD is therefore invalid input, never a character a client
+        // meant: clients percent-encode what is not ASCII.
+        if query.unicodeScalars.contains("\u{FFFD}") { throw .invalidUTF8 }
         var pairs: [(key: String, value: String)] = []
         var seen = Set<String>()
         for part in query.split(separator: "&", omittingEmptySubsequences: true) {

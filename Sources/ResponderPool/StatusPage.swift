@@ -11,8 +11,22 @@ struct StatusPage: Sendable {
 
     func render(_ request: HTTPRequest) -> HTTPResponse {
         guard request.method == "GET" else {
-            var response = HTTPResponse.json(405, JSON.object(JSONObject([.init(key: "error", value: .string("use GET"))])))
+            // The API's error envelope and headers (SPEC §5, §5.2), like every other 405.
+            var writer = JSONWriter(capacity: 256)
+            writer.beginObject()
+            writer.key("error")
+            writer.beginObject()
+            writer.key("message"); writer.string("\(request.method.prefix(16)) is not allowed here; use GET")
+            writer.key("status"); writer.int(405)
+            writer.key("code"); writer.string("method_not_allowed")
+            writer.key("handler"); writer.string("status")
+            writer.key("requestId"); writer.string(request.requestID)
+            writer.endObject()
+            writer.endObject()
+            var response = HTTPResponse.json(405, writer.bytes)
             response.setHeader("Allow", "GET")
+            response.setHeader("Cache-Control", "private, no-cache")
+            response.setHeader("X-Request-Id", request.requestID)
             return response
         }
         let socket = ListeningSocket(fd: listenFD)
@@ -72,7 +86,7 @@ struct StatusPage: Sendable {
         writer.endObject()
 
         var response = HTTPResponse.json(200, writer.bytes)
-        response.setHeader("Cache-Control", "no-store")
+        response.setHeader("Cache-Control", "private, no-cache")
         response.setHeader("X-Request-Id", request.requestID)
         return response
     }

@@ -9,6 +9,9 @@ final class HTTPTests: XCTestCase {
         XCTAssertThrowsError(try QueryString.parse("a=1&a=2"))
         XCTAssertThrowsError(try QueryString.parse("a=%zz"))
         XCTAssertThrowsError(try QueryString.parse("a=%ff"))
+        // Invalid raw bytes arrive as U+FFFD from the FastCGI layer: refused like invalid escapes.
+        XCTAssertThrowsError(try QueryString.parse("email=\u{FFFD}@x.test"))
+        XCTAssertEqual(try QueryString.parse("a=%EF%BF%BD").first?.value, "\u{FFFD}")
     }
 
     func testRouterGives405WithAllowAnd404() {

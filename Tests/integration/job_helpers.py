@@ -71,7 +71,7 @@ def start_job(rig, *args, **settings):
     merged = dict(FAST)
     merged.update(settings)
     return subprocess.Popen([os.path.join(bin_dir(), "xomify-wrapped")] + list(args), env=rig.settings(**merged),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=rig.job_log(), stderr=subprocess.STDOUT, text=True)
 
 
 def kill_when(process, predicate, timeout=60):

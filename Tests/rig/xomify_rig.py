@@ -375,9 +375,17 @@ class Rig:
         return make_jwt(self.jwt_secret, claims)
 
     def run_job(self, name, *args, timeout=600, **overrides):
-        """Runs a job executable to completion; returns the CompletedProcess."""
-        return subprocess.run([os.path.join(bin_dir(), name)] + list(args), env=self.settings(**overrides),
-                              capture_output=True, text=True, timeout=timeout)
+        """Runs a job executable to completion; returns the CompletedProcess. Its output is also kept in
+        jobs.log, with the other logs the secret scan reads."""
+        result = subprocess.run([os.path.join(bin_dir(), name)] + list(args), env=self.settings(**overrides),
+                                capture_output=True, text=True, timeout=timeout)
+        with open(os.path.join(self.directory, "jobs.log"), "a") as log:
+            log.write(result.stdout + result.stderr)
+        return result
+
+    def job_log(self):
+        """A file for the output of a job started in the background (the secret scan reads it)."""
+        return open(os.path.join(self.directory, "jobs.log"), "a")
 
     def logs(self):
         """Everything the pool, nginx and the jobs wrote, for scans (secrets must never appear)."""
