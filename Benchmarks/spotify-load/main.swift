@@ -10,30 +10,33 @@ import Synchronization
 
 let usage = "Usage: spotify-load --refresh-token TOKEN --requests N [SETTINGS]"
 
-var refreshToken = ""
-var requests = 100
-do {
-    let configuration = try Configuration.load(arguments: Array(Environment.arguments().dropFirst()), environment: Environment.all())
-    if configuration.helpRequested {
-        Console.out(Configuration.help(usage: usage, settings: JobSettings.relevant))
-        Processes.exitNow(0)
-    }
-    var rest = configuration.remainingArguments[...]
-    while let flag = rest.popFirst() {
-        switch flag {
-        case "--refresh-token": refreshToken = rest.popFirst() ?? ""
-        case "--requests": requests = Int(rest.popFirst() ?? "") ?? -1
-        default: throw ConfigurationError(flag, "unknown argument")
+/// Reads the options and settings, then runs the load.
+func main() async -> Int32 {
+    do {
+        let configuration = try Configuration.load(arguments: Array(Environment.arguments().dropFirst()),
+                                                   environment: Environment.all())
+        if configuration.helpRequested {
+            Console.out(Configuration.help(usage: usage, settings: JobSettings.relevant))
+            return 0
         }
+        var refreshToken = ""
+        var requests = 100
+        var rest = configuration.remainingArguments[...]
+        while let flag = rest.popFirst() {
+            switch flag {
+            case "--refresh-token": refreshToken = rest.popFirst() ?? ""
+            case "--requests": requests = Int(rest.popFirst() ?? "") ?? -1
+            default: throw ConfigurationError(flag, "unknown argument")
+            }
+        }
+        guard !refreshToken.isEmpty, requests > 0 else { throw ConfigurationError("--refresh-token/--requests", usage) }
+        let client = try SpotifyAccess.client(settings: try JobSettings.load(configuration))
+        Console.out(await run(client, refreshToken: refreshToken, requests: requests))
+        return 0
+    } catch {
+        Console.error("spotify-load: \(error)")
+        return 78
     }
-    guard !refreshToken.isEmpty, requests > 0 else { throw ConfigurationError("--refresh-token/--requests", usage) }
-    let settings = try JobSettings.load(configuration)
-    let client = try SpotifyAccess.client(settings: settings)
-    Console.out(await run(client, refreshToken: refreshToken, requests: requests))
-    Processes.exitNow(0)
-} catch {
-    Console.error("spotify-load: \(error)")
-    Processes.exitNow(78)
 }
 
 func threadCount() -> Int {
@@ -92,3 +95,5 @@ func run(_ client: SpotifyClient, refreshToken: String, requests: Int) async -> 
     writer.endObject()
     return String(decoding: writer.bytes, as: UTF8.self)
 }
+
+Processes.exitNow(await main())

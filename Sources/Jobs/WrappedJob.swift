@@ -113,11 +113,13 @@ struct WrappedTask: UserTask {
                 step = JSONObject()
                 step.set("id", .string(playlistID))
                 try user.record(key, .object(step))
+            }
+            // Separately from the progress: a crash may have come between recording the id and storing it
+            // with the wrap.
+            if wrap.playlistID(playlist.kind) != playlistID && !user.dryRun {
                 wrap.setPlaylistID(playlist.kind, playlistID)
                 let saved = wrap
-                if !user.dryRun {
-                    try storeCall { () throws(StoreError) in try user.database.with { stores throws(StoreError) in try stores.wraps.save(saved) } }
-                }
+                try storeCall { () throws(StoreError) in try user.database.with { stores throws(StoreError) in try stores.wraps.save(saved) } }
             }
             if user.dryRun { return }
             if step["filled"]?.boolValue != true {

@@ -12,26 +12,30 @@ let usage = """
     (they re-read the configuration and secrets); SIGQUIT stops at once.
     """
 
-let configuration: Configuration
-do {
-    configuration = try Configuration.load(arguments: Array(Environment.arguments().dropFirst()),
-                                           environment: Environment.all())
-    LogSettings.level = LogLevel(name: try configuration.choice(Settings.logLevel, LogLevel.allCases.map(\.name))) ?? .info
-} catch {
-    printError("xomify-api: \(error)")
-    Processes.exitNow(78)
-}
-if configuration.helpRequested {
-    Console.out(Configuration.help(usage: usage, settings: APISettings.relevant))
-    Processes.exitNow(0)
+/// Reads the settings (exit 78 on a bad one) and runs the command.
+func main() -> Int32 {
+    let configuration: Configuration
+    do {
+        configuration = try Configuration.load(arguments: Array(Environment.arguments().dropFirst()),
+                                               environment: Environment.all())
+        LogSettings.level = LogLevel(name: try configuration.choice(Settings.logLevel, LogLevel.allCases.map(\.name))) ?? .info
+    } catch {
+        printError("xomify-api: \(error)")
+        return 78
+    }
+    if configuration.helpRequested {
+        Console.out(Configuration.help(usage: usage, settings: APISettings.relevant))
+        return 0
+    }
+    switch configuration.remainingArguments {
+    case []:
+        return serve(configuration)
+    case ["migrate"]:
+        return migrate(configuration)
+    default:
+        printError("xomify-api: unexpected arguments \(configuration.remainingArguments.joined(separator: " ")); see --help")
+        return 64
+    }
 }
 
-switch configuration.remainingArguments {
-case []:
-    Processes.exitNow(serve(configuration))
-case ["migrate"]:
-    Processes.exitNow(migrate(configuration))
-default:
-    printError("xomify-api: unexpected arguments \(configuration.remainingArguments.joined(separator: " ")); see --help")
-    Processes.exitNow(64)
-}
+Processes.exitNow(main())

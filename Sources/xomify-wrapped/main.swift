@@ -16,24 +16,27 @@ let usage = """
     with work left for the next run; 78 configuration error.
     """
 
-let arguments: JobArguments
-let settings: JobSettings
-do {
-    let configuration = try Configuration.load(arguments: Array(Environment.arguments().dropFirst()),
-                                               environment: Environment.all())
-    LogSettings.level = LogLevel(name: try configuration.choice(Settings.logLevel, LogLevel.allCases.map(\.name))) ?? .info
-    if configuration.helpRequested {
-        Console.out(Configuration.help(usage: usage, settings: JobSettings.relevant))
-        Processes.exitNow(0)
+/// Reads the settings and options (exit 78 on a bad one), then runs the job.
+func run() async -> Int32 {
+    let arguments: JobArguments
+    let settings: JobSettings
+    do {
+        let configuration = try Configuration.load(arguments: Array(Environment.arguments().dropFirst()),
+                                                   environment: Environment.all())
+        LogSettings.level = LogLevel(name: try configuration.choice(Settings.logLevel, LogLevel.allCases.map(\.name))) ?? .info
+        if configuration.helpRequested {
+            Console.out(Configuration.help(usage: usage, settings: JobSettings.relevant))
+            return 0
+        }
+        arguments = try JobArguments.parse(configuration.remainingArguments) { MonthKey($0) != nil }
+        settings = try JobSettings.load(configuration)
+    } catch {
+        Logger("wrapped").error("xomify-wrapped: \(error)")
+        return 78
     }
-    arguments = try JobArguments.parse(configuration.remainingArguments) { MonthKey($0) != nil }
-    settings = try JobSettings.load(configuration)
-} catch {
-    Logger("wrapped").error("xomify-wrapped: \(error)")
-    Processes.exitNow(78)
+    let month = arguments.period.flatMap(MonthKey.init) ?? WrappedJob.defaultMonth(now: WallClock.epochSeconds())
+    return await WrappedJob.run(settings: settings, month: month,
+                                options: RunOptions(only: arguments.user, dryRun: arguments.dryRun))
 }
 
-let month = arguments.period.flatMap(MonthKey.init) ?? WrappedJob.defaultMonth(now: WallClock.epochSeconds())
-let status = await WrappedJob.run(settings: settings, month: month,
-                                  options: RunOptions(only: arguments.user, dryRun: arguments.dryRun))
-Processes.exitNow(status)
+Processes.exitNow(await run())

@@ -239,3 +239,10 @@ def test_help_documents_every_option():
     for flag in ["--database-url", "--listen", "--workers", "--threads", "--max-requests", "--jwt-secret-file",
                  "--token-key-file", "--legacy-tokens", "--admin-emails", "--log-level", "migrate"]:
         assert flag in result.stdout
+
+
+def test_nginx_answers_its_own_errors_in_the_json_envelope(api):
+    too_long = api.get("/ping?" + "a" * 10000)
+    assert too_long.status == 414
+    assert too_long.json()["error"]["code"] == "invalid_input"
+    assert too_long.json()["error"]["requestId"] == too_long.header("x-request-id")
