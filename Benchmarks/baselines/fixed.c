@@ -1,0 +1,58 @@
+/* Baseline 1 (SPEC §12): a plain libfcgi responder answering a fixed body.
+ *
+ *   fixed SOCKET_PATH [THREADS]
+ *
+ * Listens on a unix socket (mode 0666 so nginx can reach it), FCGX_Init once, then THREADS (default 4) threads,
+ * each with its own FCGX_Request, each calling FCGX_Accept_r without a lock (fine on Linux), answering `pong`.
+ * Stops on SIGTERM/SIGINT (default disposition: the process just ends). Built by Benchmarks/api-bench. */
+#include <fcgiapp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int listen_fd;
+
+static const char answer[] =
+    "Status: 200 OK\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "Content-Length: 4\r\n"
+    "\r\n"
+    "pong";
+
+static void *serve(void *unused) {
+    (void)unused;
+    FCGX_Request *request = calloc(1, sizeof *request);
+    if (!request || FCGX_InitRequest(request, listen_fd, 0) != 0) {
+        fprintf(stderr, "fixed: FCGX_InitRequest failed\n");
+        exit(1);
+    }
+    while (FCGX_Accept_r(request) >= 0) {
+        FCGX_PutStr(answer, (int)(sizeof answer - 1), request->out);
+        FCGX_Finish_r(request);
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s SOCKET_PATH [THREADS]\n", argv[0]);
+        return 2;
+    }
+    int threads = argc > 2 ? atoi(argv[2]) : 4;
+    if (threads < 1) threads = 1;
+    if (FCGX_Init() != 0) return 1;
+    unlink(argv[1]);
+    listen_fd = FCGX_OpenSocket(argv[1], 1024);
+    if (listen_fd < 0) {
+        perror("FCGX_OpenSocket");
+        return 1;
+    }
+    chmod(argv[1], 0666);
+    pthread_t *ids = calloc((size_t)threads, sizeof *ids);
+    for (int i = 0; i < threads; i++) pthread_create(&ids[i], NULL, serve, NULL);
+    for (int i = 0; i < threads; i++) pthread_join(ids[i], NULL);
+    return 0;
+}
