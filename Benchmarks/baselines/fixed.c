@@ -1,12 +1,15 @@
 /* Baseline 1 (SPEC §12): a plain libfcgi responder answering a fixed body.
  *
- *   fixed SOCKET_PATH [THREADS]
+ *   fixed SOCKET_PATH [THREADS [BODY_FILE]]
  *
  * Listens on a unix socket (mode 0666 so nginx can reach it), FCGX_Init once, then THREADS (default 4) threads,
  * each with its own FCGX_Request, each calling FCGX_Accept_r without a lock (fine on Linux), answering `pong`.
+ * With BODY_FILE it answers that file's bytes as JSON instead: api-bench uses this for a diagnostic ceiling,
+ * "the same 125 KB answer from a C responder's memory" (SPEC §12), i.e. the cost of the transport alone.
  * Stops on SIGTERM/SIGINT (default disposition: the process just ends). Built by Benchmarks/api-bench. */
 #include <fcgiapp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +18,36 @@
 
 static int listen_fd;
 
-static const char answer[] =
+static const char pong[] =
     "Status: 200 OK\r\n"
     "Content-Type: text/plain; charset=utf-8\r\n"
     "Content-Length: 4\r\n"
     "\r\n"
     "pong";
+static const char *answer = pong;
+static int answer_length = (int)sizeof pong - 1;
+
+/* The whole response (head and body) for BODY_FILE, built once. */
+static void load_body(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buffer = malloc((size_t)size + 256);
+    int head = snprintf(buffer, 256, "Status: 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
+                                     "Content-Length: %ld\r\n\r\n", size);
+    if (fread(buffer + head, 1, (size_t)size, f) != (size_t)size) {
+        perror(path);
+        exit(1);
+    }
+    fclose(f);
+    answer = buffer;
+    answer_length = head + (int)size;
+}
 
 static void *serve(void *unused) {
     (void)unused;
@@ -30,7 +57,7 @@ static void *serve(void *unused) {
         exit(1);
     }
     while (FCGX_Accept_r(request) >= 0) {
-        FCGX_PutStr(answer, (int)(sizeof answer - 1), request->out);
+        FCGX_PutStr(answer, answer_length, request->out);
         FCGX_Finish_r(request);
     }
     return NULL;
@@ -38,12 +65,15 @@ static void *serve(void *unused) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s SOCKET_PATH [THREADS]\n", argv[0]);
+        fprintf(stderr, "usage: %s SOCKET_PATH [THREADS [BODY_FILE]]\n", argv[0]);
         return 2;
     }
     int threads = argc > 2 ? atoi(argv[2]) : 4;
     if (threads < 1) threads = 1;
+    if (argc > 3) load_body(argv[3]);
     if (FCGX_Init() != 0) return 1;
+    /* libfcgi turned SIGTERM into a flag checked only after the next accept: make it end the process again. */
+    signal(SIGTERM, SIG_DFL);
     unlink(argv[1]);
     listen_fd = FCGX_OpenSocket(argv[1], 1024);
     if (listen_fd < 0) {

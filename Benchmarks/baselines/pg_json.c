@@ -12,6 +12,7 @@
 #include <fcgiapp.h>
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,8 @@ int main(int argc, char **argv) {
     int threads = argc > 3 ? atoi(argv[3]) : 4;
     if (threads < 1) threads = 1;
     if (FCGX_Init() != 0) return 1;
+    /* libfcgi turned SIGTERM into a flag checked only after the next accept: make it end the process again. */
+    signal(SIGTERM, SIG_DFL);
     unlink(argv[1]);
     listen_fd = FCGX_OpenSocket(argv[1], 1024);
     if (listen_fd < 0) {
