@@ -30,18 +30,33 @@ public struct WrapStore {
     }
 
     /// The summary and every wrap's JSON, newest first, as a JSON array, in one round trip.
+    ///
+    /// One row for the user (month_key NULL) and one per wrap, with no ORDER BY: sorting in PostgreSQL (a join
+    /// followed by `ORDER BY month_key`) copies every ~5 KB api_json into sort memory, which cost about a third
+    /// of PostgreSQL's time for this query (Benchmarks/README.md). The 24 month keys are ordered here instead.
     public func summaryWithWraps(_ email: Email) throws(StoreError) -> (Summary, [UInt8]) {
         try database.run { connection throws(PostgresError) in
-            let result = try connection.prepared("wraps_all", """
-                SELECT u.active, u.active_wrapped, u.active_release_radar, u.wraps_revision, w.api_json
-                FROM users u LEFT JOIN wrapped_months w ON w.email = u.email
-                WHERE u.email = $1
-                ORDER BY w.month_key DESC
+            let result = try connection.prepared("wraps_all_unsorted", """
+                SELECT active, active_wrapped, active_release_radar, wraps_revision, NULL::text, NULL::text
+                FROM users WHERE email = $1
+                UNION ALL
+                SELECT NULL, NULL, NULL, NULL, month_key, api_json FROM wrapped_months WHERE email = $1
                 """, [email])
-            guard let first = result.first else { return (Summary(), Array("[]".utf8)) }
+            var summaryRow: Row?
+            var wraps: [(month: String, row: Row)] = []
+            wraps.reserveCapacity(result.rowCount)
+            for row in result.rows {
+                if row.isNull(4) {
+                    summaryRow = row
+                } else {
+                    wraps.append((try row.decode(4, as: String.self), row))
+                }
+            }
+            guard let first = summaryRow else { return (Summary(), Array("[]".utf8)) }
             let summary = Summary(active: try first.decode(0), activeWrapped: try first.decode(1),
                                   activeReleaseRadar: try first.decode(2), wrapsRevision: try first.decode(3))
-            return (summary, WrapStore.jsonArray(result, column: 4))
+            wraps.sort { $0.month > $1.month }
+            return (summary, WrapStore.jsonArray(wraps.lazy.map(\.row), column: 5))
         }
     }
 
@@ -90,10 +105,15 @@ public struct WrapStore {
     }
 
     private static func jsonArray(_ result: QueryResult, column: Int) -> [UInt8] {
+        jsonArray(result.rows, column: column, expectedRows: result.rowCount)
+    }
+
+    private static func jsonArray<Rows: Sequence>(_ rows: Rows, column: Int, expectedRows: Int? = nil) -> [UInt8]
+        where Rows.Element == Row {
         var bytes: [UInt8] = [UInt8(ascii: "[")]
-        bytes.reserveCapacity(result.rowCount * 5300 + 2)
+        bytes.reserveCapacity((expectedRows ?? rows.underestimatedCount) * 5300 + 2)
         var first = true
-        for row in result.rows where !row.isNull(column) {
+        for row in rows where !row.isNull(column) {
             if !first { bytes.append(UInt8(ascii: ",")) }
             first = false
             row.appendBytes(column, to: &bytes)

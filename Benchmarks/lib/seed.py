@@ -1,0 +1,209 @@
+"""Benchmark data: 1,000 users × 24 months of wraps, inserted with COPY.
+
+Each wrap has 25 track ids and 25 artist ids per time range (22-character base62 ids, with the overlap between
+ranges a real listener has), genre scores computed as the wrapped job does (SPEC §8.1: artist i of n adds
+max(n − i, 1) to each of its genres; ties keep first-seen order), 10–20 genres per range, a playlist id (a few
+months have none) and `api_json` rendered exactly as `Wrap.apiJSON()` does (see `render_wrap`). One
+GET /wrapped/data answer is then about 125 KB."""
+
+import random
+import subprocess
+
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+ADMIN_EMAIL = "bench-admin@xomify.bench"
+RANGES = ("short_term", "medium_term", "long_term")
+
+_PREFIXES = ["indie", "uk", "dark", "dream", "alt", "nu", "neo", "bedroom", "art", "chamber", "gothic", "melodic",
+             "progressive", "swedish", "k-", "j-", "latin", "deep", "post", "modern"]
+_BASES = ["pop", "rock", "hip hop", "r&b", "house", "techno", "folk", "jazz", "soul", "metal", "punk", "trap",
+          "garage", "wave", "drill", "emo", "shoegaze", "country", "disco", "ambient"]
+_REGIONS = ["australian", "canadian", "german", "french", "brazilian", "irish", "scottish", "japanese", "korean",
+            "nigerian", "mexican", "italian"]
+GENRES = sorted({(p + b if p.endswith("-") else f"{p} {b}") for p in _PREFIXES for b in _BASES}
+                | {f"{r} {p} {b}" for r in _REGIONS for p in _PREFIXES[:8] for b in _BASES[:10] if not p.endswith("-")}
+                | set(_BASES) | {"música mexicana", "corrido tumbado", "reggaeton", "afrobeats", "amapiano"})
+
+
+def user_email(index):
+    return f"bench-user-{index:04d}@xomify.bench"
+
+
+def months(count=24, last=(2025, 12)):
+    """`count` month keys ending with `last`, oldest first."""
+    year, month = last
+    keys = []
+    for _ in range(count):
+        keys.append(f"{year:04d}-{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return list(reversed(keys))
+
+
+def spotify_id(rng):
+    return "".join(rng.choice(BASE62) for _ in range(22))
+
+
+# -- rendering, byte for byte as Sources/Model/Wrap.swift apiJSON() and Sources/JSON/JSONWriter.swift -------------
+
+def _quote(text):
+    """JSONWriter.appendQuoted: escapes only ", \\ and bytes below 0x20 (\\n \\r \\t short, others \\u00xx);
+    everything else, non-ASCII included, is written as UTF-8."""
+    out = ['"']
+    for ch in text:
+        code = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif code < 0x20:
+            out.append("\\u00%02x" % code)
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def timestamp_text(seconds):
+    """Timestamp.apiText: `YYYY-MM-DD HH:MM:SS` UTC."""
+    import datetime
+    moment = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def render_wrap(wrap):
+    """The wrap's API JSON (bytes), exactly as Wrap.apiJSON() renders it."""
+    def lists(per_range):
+        return "{" + ",".join(_quote(r) + ":[" + ",".join(_quote(i) for i in per_range[r]) + "]" for r in RANGES) + "}"
+    genres = "{" + ",".join(
+        _quote(r) + ":{" + ",".join(_quote(g) + ":" + str(int(s)) for g, s in wrap["genres"][r]) + "}"
+        for r in RANGES) + "}"
+    playlist = "null" if wrap["playlistId"] is None else _quote(wrap["playlistId"])
+    text = ("{" + '"email":' + _quote(wrap["email"]) + ',"monthKey":' + _quote(wrap["monthKey"])
+            + ',"topSongIds":' + lists(wrap["tracks"]) + ',"topArtistIds":' + lists(wrap["artists"])
+            + ',"topGenres":' + genres + ',"playlistId":' + playlist
+            + ',"createdAt":' + _quote(timestamp_text(wrap["createdAt"])) + "}")
+    return text.encode("utf-8")
+
+
+def genre_scores_json(genres):
+    """WrapStore.genreScoresJSON: `{"short_term": [["pop", 40], ...], ...}` (stored as jsonb)."""
+    return "{" + ",".join(_quote(r) + ":[" + ",".join("[" + _quote(g) + "," + str(s) + "]" for g, s in genres[r])
+                          + "]" for r in RANGES) + "}"
+
+
+# -- generation ----------------------------------------------------------------------------------------------
+
+def score_genres(artist_genres):
+    """GenreScores.score (SPEC §8.1)."""
+    n = len(artist_genres)
+    totals, order = {}, []
+    for index, genres in enumerate(artist_genres):
+        weight = max(n - index, 1)
+        seen = set()
+        for genre in genres:
+            genre = genre.strip().lower()
+            if not genre or genre in seen:
+                continue
+            seen.add(genre)
+            if genre not in totals:
+                order.append(genre)
+                totals[genre] = 0
+            totals[genre] += weight
+    ranked = sorted(enumerate(order), key=lambda item: (-totals[item[1]], item[0]))
+    return [(genre, totals[genre]) for _, genre in ranked]
+
+
+def _ranked_lists(rng, pool, size=25):
+    """Three top lists with a real listener's overlap: medium shares ~40% with short, long ~30% with medium."""
+    short = rng.sample(pool, size)
+    medium = rng.sample(short, 10) + rng.sample([x for x in pool if x not in short], size - 10)
+    rng.shuffle(medium)
+    long_ = rng.sample(medium, 8) + rng.sample([x for x in pool if x not in medium], size - 8)
+    rng.shuffle(long_)
+    return {"short_term": short, "medium_term": medium, "long_term": long_}
+
+
+def generate(users=1000, month_count=24, seed=12):
+    """Yields (user row dict, [wrap dict, ...]) per user, deterministically."""
+    rng = random.Random(seed)
+    keys = months(month_count)
+    for u in range(users):
+        email = user_email(u)
+        user = {"email": email, "spotify": spotify_id(rng), "display": f"Bench User {u:04d}",
+                "active": rng.random() < 0.95, "wrapped": rng.random() < 0.9, "radar": rng.random() < 0.6}
+        track_pool = [spotify_id(rng) for _ in range(160)]
+        artist_pool = [spotify_id(rng) for _ in range(110)]
+        taste = rng.sample(GENRES, rng.randint(17, 23))
+        artist_genres = {a: rng.sample(taste, rng.choice((0, 1, 2, 2, 3, 3, 4))) for a in artist_pool}
+        wraps = []
+        for key in keys:
+            year, month = int(key[:4]), int(key[5:])
+            ny, nm = (year + 1, 1) if month == 12 else (year, month + 1)
+            import calendar
+            created = calendar.timegm((ny, nm, 1, 0, rng.randint(0, 59), rng.randint(0, 59), 0, 0, 0))
+            tracks = _ranked_lists(rng, track_pool)
+            artists = _ranked_lists(rng, artist_pool)
+            genres = {r: score_genres([artist_genres[a] for a in artists[r]]) for r in RANGES}
+            wraps.append({
+                "email": email, "monthKey": key, "tracks": tracks, "artists": artists, "genres": genres,
+                "playlistId": None if rng.random() < 0.05 else spotify_id(rng),
+                "firstHalf": spotify_id(rng) if month == 6 else None,
+                "year": spotify_id(rng) if month == 12 else None,
+                "createdAt": created,
+            })
+        yield user, wraps
+
+
+# -- COPY ----------------------------------------------------------------------------------------------------
+
+def _copy_field(value):
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _copy_array(ids):
+    # base62 ids need no quoting inside an array literal
+    return "{" + ",".join(ids) + "}"
+
+
+def seed(postgres, users=1000, month_count=24, database="xomify"):
+    """Replaces every user and wrap with the benchmark data; returns the list of emails and a sample of wraps."""
+    user_lines, wrap_lines, sample = [], [], []
+    for user, wraps in generate(users, month_count):
+        user_lines.append("\t".join(_copy_field(v) for v in (
+            user["email"], user["spotify"], user["display"], user["active"], user["wrapped"], user["radar"])))
+        for wrap in wraps:
+            row = [wrap["email"], wrap["monthKey"]]
+            row += [_copy_array(wrap["tracks"][r]) for r in RANGES]
+            row += [_copy_array(wrap["artists"][r]) for r in RANGES]
+            row += [genre_scores_json(wrap["genres"]), wrap["playlistId"], wrap["firstHalf"], wrap["year"],
+                    timestamp_text(wrap["createdAt"]) + "+00", render_wrap(wrap).decode("utf-8")]
+            wrap_lines.append("\t".join(_copy_field(v) for v in row))
+        if len(sample) < 3:
+            sample.append(wraps[-1])
+    script = (
+        "BEGIN;\n"
+        "TRUNCATE users, wrapped_months CASCADE;\n"
+        "COPY users (email, spotify_user_id, display_name, active, active_wrapped, active_release_radar) FROM STDIN;\n"
+        + "\n".join(user_lines) + "\n\\.\n"
+        "COPY wrapped_months (email, month_key, short_term_track_ids, medium_term_track_ids, long_term_track_ids,"
+        " short_term_artist_ids, medium_term_artist_ids, long_term_artist_ids, genre_scores, playlist_id,"
+        " first_half_playlist_id, year_playlist_id, created_at, api_json) FROM STDIN;\n"
+        + "\n".join(wrap_lines) + "\n\\.\n"
+        # Each user's wraps changed: new wraps revision (ETag), as WrapStore.save does.
+        "UPDATE users SET wraps_revision = nextval('revisions');\n"
+        "COMMIT;\n"
+        "VACUUM (FREEZE, ANALYZE) users, wrapped_months;\n")
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(postgres.port),
+                    "-U", "postgres", "-d", database], input=script.encode("utf-8"), check=True,
+                   capture_output=True)
+    return [user_email(u) for u in range(users)], sample
