@@ -10,6 +10,7 @@ import Platform
 final class APIResponder: Responder {
     private let services: Services
     private let authorizer: Authorizer
+    private var verifiedTokens = VerifiedTokens()
     private let log = Logger("api")
 
     init(services: Services, authorizer: Authorizer) {
@@ -59,7 +60,8 @@ final class APIResponder: Responder {
     private func authorize(_ request: HTTPRequest) throws(APIError) -> Identity {
         let identity: Identity
         do {
-            identity = try authorizer.identify(authorization: request.header("authorization"), now: WallClock.epochSeconds())
+            identity = try authorizer.identify(authorization: request.header("authorization"), now: WallClock.epochSeconds(),
+                                               verified: &verifiedTokens)
         } catch {
             throw APIError.unauthorized("Unauthorized: \(error.description)")
         }

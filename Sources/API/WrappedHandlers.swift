@@ -18,10 +18,11 @@ enum WrappedHandlers {
             if ETag.matches(context.request, tag) { return .notModified(tag) }
         }
         let (summary, wrapsJSON) = try storeCall { () throws(StoreError) in try wraps.summaryWithWraps(email) }
+        let head = Array("{\"active\":\(summary.active),\"activeWrapped\":\(summary.activeWrapped),\"activeReleaseRadar\":\(summary.activeReleaseRadar),\"wraps\":".utf8)
         var body: [UInt8] = []
-        body.reserveCapacity(wrapsJSON.count + 96)
-        body.append(contentsOf: "{\"active\":\(summary.active),\"activeWrapped\":\(summary.activeWrapped),\"activeReleaseRadar\":\(summary.activeReleaseRadar),\"wraps\":".utf8)
-        body.append(contentsOf: wrapsJSON)
+        body.reserveCapacity(head.count + wrapsJSON.byteCount + 1)
+        body.append(contentsOf: head)
+        wrapsJSON.append(to: &body)
         body.append(UInt8(ascii: "}"))
         return .okJSON(body, etag: etag(email, summary))
     }
@@ -63,7 +64,10 @@ enum WrappedHandlers {
         let revisions = try storeCall { () throws(StoreError) in try wraps.yearRevisions(email, year: year) }
         let tag = ETag.make(["year", email.value, String(year)] + revisions.map(String.init))
         if ETag.matches(context.request, tag) { return .notModified(tag) }
-        let body = try storeCall { () throws(StoreError) in try wraps.yearJSON(email, year: year) }
+        let yearWraps = try storeCall { () throws(StoreError) in try wraps.yearWraps(email, year: year) }
+        var body: [UInt8] = []
+        body.reserveCapacity(yearWraps.byteCount)
+        yearWraps.append(to: &body)
         return .okJSON(body, etag: tag)
     }
 

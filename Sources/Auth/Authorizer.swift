@@ -40,6 +40,13 @@ public struct Authorizer: Sendable {
 
     /// The identity behind an `Authorization` header (`Bearer <jwt>`, or the bare token).
     public func identify(authorization: String?, now: Int64) throws(AuthorizationError) -> Identity {
+        var uncached = VerifiedTokens(capacity: 0)
+        return try identify(authorization: authorization, now: now, verified: &uncached)
+    }
+
+    /// The same, remembering verified tokens in `verified` (a responder thread's).
+    public func identify(authorization: String?, now: Int64,
+                         verified: inout VerifiedTokens) throws(AuthorizationError) -> Identity {
         guard var token = authorization?.trimmedSpaces(), !token.isEmpty else { throw .missingToken }
         if token.count >= 7, token.prefix(7).lowercased() == "bearer " {
             token = String(token.dropFirst(7)).trimmedSpaces()
@@ -49,7 +56,7 @@ public struct Authorizer: Sendable {
         guard !token.isEmpty else { throw .missingToken }
         let claims: JWTClaims
         do {
-            claims = try jwt.verify(token, now: now)
+            claims = try verified.claims(of: token, jwt: jwt, now: now)
         } catch {
             throw .invalidToken(error)
         }

@@ -78,8 +78,6 @@ public struct JWT: Sendable {
         let expiresAt = try numericDate(claims, "exp")
         let notBefore = try numericDate(claims, "nbf")
         let issuedAt = try numericDate(claims, "iat")
-        if let expiresAt, now > expiresAt + leewaySeconds { throw .expired }
-        if let notBefore, now + leewaySeconds < notBefore { throw .notYetValid }
 
         let email = try optionalString(claims, "email")
         let userID = try optionalString(claims, "userId")
@@ -90,7 +88,15 @@ public struct JWT: Sendable {
                 throw .invalidClaims("exp is more than 7 days after iat")
             }
         }
-        return JWTClaims(email: email, userID: userID, issuedAt: issuedAt, expiresAt: expiresAt, notBefore: notBefore)
+        let verified = JWTClaims(email: email, userID: userID, issuedAt: issuedAt, expiresAt: expiresAt, notBefore: notBefore)
+        try checkTimes(verified, now: now)
+        return verified
+    }
+
+    /// `exp` and `nbf` at `now`, with the leeway.
+    public func checkTimes(_ claims: JWTClaims, now: Int64) throws(JWTError) {
+        if let expiresAt = claims.expiresAt, now > expiresAt + leewaySeconds { throw .expired }
+        if let notBefore = claims.notBefore, now + leewaySeconds < notBefore { throw .notYetValid }
     }
 
     private func numericDate(_ claims: JSONObject, _ name: String) throws(JWTError) -> Int64? {

@@ -2,8 +2,10 @@
 #include "CSystemShim.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -98,3 +100,34 @@ uint64_t xsys_atomic_load(const uint64_t *address) { return __atomic_load_n(addr
 void xsys_atomic_store(uint64_t *address, uint64_t value) { __atomic_store_n(address, value, __ATOMIC_SEQ_CST); }
 uint64_t xsys_atomic_add(uint64_t *address, uint64_t delta) { return __atomic_add_fetch(address, delta, __ATOMIC_SEQ_CST); }
 uint64_t xsys_atomic_sub(uint64_t *address, uint64_t delta) { return __atomic_sub_fetch(address, delta, __ATOMIC_SEQ_CST); }
+
+void xsys_malloc_thresholds(int mmap_threshold, int trim_threshold) {
+    mallopt(M_MMAP_THRESHOLD, mmap_threshold);
+    mallopt(M_TRIM_THRESHOLD, trim_threshold);
+}
+
+int xsys_acceptor_epoll(int listen_fd, int wake_fd) {
+    int epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (epfd < 0) return -errno;
+    struct epoll_event listen_event = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = listen_fd };
+    struct epoll_event wake_event = { .events = EPOLLIN, .data.fd = wake_fd };
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &listen_event) != 0 ||
+        epoll_ctl(epfd, EPOLL_CTL_ADD, wake_fd, &wake_event) != 0) {
+        int saved = errno;
+        close(epfd);
+        return -saved;
+    }
+    return epfd;
+}
+
+int xsys_acceptor_wait(int epoll_fd, int wake_fd, int timeout_ms) {
+    struct epoll_event events[2];
+    int count = epoll_wait(epoll_fd, events, 2, timeout_ms);
+    if (count < 0) return -errno;
+    if (count == 0) return 0;
+    // The wake descriptor wins: a drain must not wait behind new connections.
+    for (int i = 0; i < count; i++) {
+        if (events[i].data.fd == wake_fd) return wake_fd;
+    }
+    return events[0].data.fd;
+}

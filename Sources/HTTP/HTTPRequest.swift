@@ -31,6 +31,20 @@ public struct HTTPRequest: Sendable {
         headers[name.lowercased()]
     }
 
+    /// `HTTP_IF_NONE_MATCH` → `if-none-match` (byte by byte: this runs for every header of every request).
+    public static func headerName(cgiParameter name: String) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(name.utf8.count)
+        for byte in name.utf8.dropFirst(5) {
+            switch byte {
+            case UInt8(ascii: "_"): bytes.append(UInt8(ascii: "-"))
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): bytes.append(byte + 32)
+            default: bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// The media type of the body without parameters, lower-cased (`application/json`).
     public var mediaType: String? {
         guard let value = header("content-type") else { return nil }

@@ -31,3 +31,4 @@ public final class SharedMemory: @unchecked Sendable {
         close(fd)
     }
 }
+

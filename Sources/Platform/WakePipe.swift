@@ -2,8 +2,8 @@
 import Glibc
 #endif
 
-/// A self-pipe: one thread writes a byte to wake others that poll its read end (libfcgi's blocking accept
-/// cannot be interrupted by a signal, so acceptors poll the listening socket and this pipe together).
+/// A self-pipe: one thread writes a byte to wake others that wait on its read end (libfcgi's blocking accept
+/// cannot be interrupted by a signal, so acceptors wait on the listening socket and this pipe together).
 public final class WakePipe: Sendable {
     public let readEnd: Int32
     private let writeEnd: Int32
@@ -28,24 +28,5 @@ public final class WakePipe: Sendable {
     deinit {
         close(readEnd)
         close(writeEnd)
-    }
-}
-
-/// Waiting for descriptors to become readable.
-public enum Poll {
-    public enum Outcome: Sendable, Equatable {
-        case readable(Int32)
-        case timedOut
-        case interrupted
-    }
-
-    /// Waits up to `timeoutMilliseconds` (-1 = forever) for the first of `fds` to become readable.
-    public static func readable(_ fds: [Int32], timeoutMilliseconds: Int32) -> Outcome {
-        var entries = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-        let result = poll(&entries, nfds_t(entries.count), timeoutMilliseconds)
-        if result < 0 { return .interrupted }
-        if result == 0 { return .timedOut }
-        for entry in entries where entry.revents != 0 { return .readable(entry.fd) }
-        return .timedOut
     }
 }

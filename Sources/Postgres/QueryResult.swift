@@ -88,6 +88,12 @@ public struct Row {
         return try decode(column, as: T.self)
     }
 
+    /// The length in bytes of a value's text (0 for NULL).
+    public func byteCount(_ column: Int) -> Int {
+        guard column >= 0 && column < result.columnCount, !isNull(column) else { return 0 }
+        return result.withBytes(row: index, column: column) { $0.count }
+    }
+
     /// Appends the raw text of a value to `buffer` without building a String (pre-rendered JSON).
     public func appendBytes(_ column: Int, to buffer: inout [UInt8]) {
         guard column >= 0 && column < result.columnCount, !isNull(column) else { return }

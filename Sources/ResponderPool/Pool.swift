@@ -106,6 +106,7 @@ public enum Pool {
         }
         FastCGIRequest.initializeLibrary()
         Signals.ignore(Signals.brokenPipe)
+        MemoryTuning.keepResponseBuffers()
         WorkerProcess.run(slot: slot, listenFD: listenFD, scoreboard: scoreboard, options: options, factory: factory)
     }
 }

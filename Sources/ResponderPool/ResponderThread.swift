@@ -3,7 +3,7 @@ import HTTP
 import Log
 import Platform
 
-/// One responder thread: waits for a connection (poll on the listening socket and the wake pipe, because a
+/// One responder thread: waits for a connection (epoll on the listening socket and the wake pipe, because a
 /// thread blocked inside libfcgi's accept cannot be woken), reads the request, hands it to the responder and
 /// writes the answer.
 final class ResponderThread: @unchecked Sendable {
@@ -34,15 +34,15 @@ final class ResponderThread: @unchecked Sendable {
     func run() {
         let responder = factory.makeResponder(thread: index)
         let exchange = FastCGIRequest(listeningSocket: listenFD)
+        let waiter: AcceptorWait
+        do {
+            waiter = try AcceptorWait(listenFD: listenFD, wake: wake)
+        } catch {
+            log.error("cannot wait for connections", ["error": error.description])
+            return
+        }
         while !state.draining.load(ordering: .relaxed) {
-            switch Poll.readable([listenFD, wake.readEnd], timeoutMilliseconds: 1000) {
-            case .readable(let fd) where fd == wake.readEnd:
-                continue
-            case .readable:
-                break
-            case .timedOut, .interrupted:
-                continue
-            }
+            guard waiter.wait(timeoutMilliseconds: 1000) == .connection else { continue }
             switch exchange.accept() {
             case .wouldBlock:
                 continue
@@ -108,9 +108,7 @@ final class ResponderThread: @unchecked Sendable {
             case "REQUEST_ID": requestID = value
             case "REMOTE_ADDR": remote = value
             default:
-                if name.hasPrefix("HTTP_") {
-                    headers[String(name.dropFirst(5)).lowercased().replacing("_", with: "-")] = value
-                }
+                if name.hasPrefix("HTTP_") { headers[HTTPRequest.headerName(cgiParameter: name)] = value }
             }
         }
         if let documentURI { path = documentURI }

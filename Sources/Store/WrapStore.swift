@@ -29,12 +29,12 @@ public struct WrapStore {
         }
     }
 
-    /// The summary and every wrap's JSON, newest first, as a JSON array, in one round trip.
+    /// The summary and every wrap, newest first, in one round trip.
     ///
     /// One row for the user (month_key NULL) and one per wrap, with no ORDER BY: sorting in PostgreSQL (a join
     /// followed by `ORDER BY month_key`) copies every ~5 KB api_json into sort memory, which cost about a third
     /// of PostgreSQL's time for this query (Benchmarks/README.md). The 24 month keys are ordered here instead.
-    public func summaryWithWraps(_ email: Email) throws(StoreError) -> (Summary, [UInt8]) {
+    public func summaryWithWraps(_ email: Email) throws(StoreError) -> (Summary, WrapsJSON) {
         try database.run { connection throws(PostgresError) in
             let result = try connection.prepared("wraps_all_unsorted", """
                 SELECT active, active_wrapped, active_release_radar, wraps_revision, NULL::text, NULL::text
@@ -52,11 +52,11 @@ public struct WrapStore {
                     wraps.append((try row.decode(4, as: String.self), row))
                 }
             }
-            guard let first = summaryRow else { return (Summary(), Array("[]".utf8)) }
+            guard let first = summaryRow else { return (Summary(), WrapsJSON(rows: [], column: 5)) }
             let summary = Summary(active: try first.decode(0), activeWrapped: try first.decode(1),
                                   activeReleaseRadar: try first.decode(2), wrapsRevision: try first.decode(3))
             wraps.sort { $0.month > $1.month }
-            return (summary, WrapStore.jsonArray(wraps.lazy.map(\.row), column: 5))
+            return (summary, WrapsJSON(rows: wraps.map(\.row), column: 5))
         }
     }
 
@@ -89,37 +89,19 @@ public struct WrapStore {
         }
     }
 
-    /// A year's wraps, newest first, as a JSON array.
-    public func yearJSON(_ email: Email, year: Int) throws(StoreError) -> [UInt8] {
+    /// A year's wraps, newest first.
+    public func yearWraps(_ email: Email, year: Int) throws(StoreError) -> WrapsJSON {
         try database.run { connection throws(PostgresError) in
             let result = try connection.prepared("wrap_year", """
                 SELECT api_json FROM wrapped_months WHERE email = $1 AND month_key LIKE $2 ORDER BY month_key DESC
                 """, [email, WrapStore.yearPattern(year)])
-            return WrapStore.jsonArray(result, column: 0)
+            return WrapsJSON(rows: Array(result.rows), column: 0)
         }
     }
 
     private static func yearPattern(_ year: Int) -> String {
         let text = String(year)
         return String(repeating: "0", count: max(0, 4 - text.count)) + text + "-%"
-    }
-
-    private static func jsonArray(_ result: QueryResult, column: Int) -> [UInt8] {
-        jsonArray(result.rows, column: column, expectedRows: result.rowCount)
-    }
-
-    private static func jsonArray<Rows: Sequence>(_ rows: Rows, column: Int, expectedRows: Int? = nil) -> [UInt8]
-        where Rows.Element == Row {
-        var bytes: [UInt8] = [UInt8(ascii: "[")]
-        bytes.reserveCapacity((expectedRows ?? rows.underestimatedCount) * 5300 + 2)
-        var first = true
-        for row in rows where !row.isNull(column) {
-            if !first { bytes.append(UInt8(ascii: ",")) }
-            first = false
-            row.appendBytes(column, to: &bytes)
-        }
-        bytes.append(UInt8(ascii: "]"))
-        return bytes
     }
 
     // MARK: Writing (the wrapped job)
@@ -212,5 +194,35 @@ public struct WrapStore {
             result[range] = GenreScores(entries: entries)
         }
         return result
+    }
+}
+
+/// Wraps as the API returns them, still in the query's memory: the JSON array they make is written straight
+/// into the caller's buffer, whose exact size is known before (a 24-month answer is about 125 KB; copying it or
+/// growing a buffer for it costs more than reading it).
+public struct WrapsJSON {
+    fileprivate let rows: [Row]
+    fileprivate let column: Int
+
+    fileprivate init(rows: [Row], column: Int) {
+        self.rows = rows
+        self.column = column
+    }
+
+    public var count: Int { rows.count }
+
+    /// The size of `[wrap,wrap,…]` in bytes.
+    public var byteCount: Int {
+        rows.reduce(2 + max(rows.count - 1, 0)) { $0 + $1.byteCount(column) }
+    }
+
+    /// Appends `[wrap,wrap,…]`.
+    public func append(to buffer: inout [UInt8]) {
+        buffer.append(UInt8(ascii: "["))
+        for (index, row) in rows.enumerated() {
+            if index > 0 { buffer.append(UInt8(ascii: ",")) }
+            row.appendBytes(column, to: &buffer)
+        }
+        buffer.append(UInt8(ascii: "]"))
     }
 }

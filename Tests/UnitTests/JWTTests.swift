@@ -77,3 +77,20 @@ final class JWTTests: XCTestCase {
         XCTAssertEqual(try deny.identify(authorization: "Bearer \(boss)", now: now), .user(email: "boss@x.io", userID: nil, isAdmin: true))
     }
 }
+
+final class VerifiedTokensTests: XCTestCase {
+    func testCachedTokensAreStillCheckedForExpiry() throws {
+        let jwt = JWT(secret: Array("0123456789abcdef0123456789abcdef-secret".utf8))
+        let now: Int64 = 1_800_000_000
+        let token = jwt.sign(JSONObject([.init(key: "email", value: .string("a@b.c")), .init(key: "exp", value: JSON(Int(now + 10)))]))
+        var cache = VerifiedTokens()
+        XCTAssertEqual(try cache.claims(of: token, jwt: jwt, now: now).email, "a@b.c")
+        XCTAssertEqual(try cache.claims(of: token, jwt: jwt, now: now + 60).email, "a@b.c", "within the leeway")
+        XCTAssertThrowsError(try cache.claims(of: token, jwt: jwt, now: now + 71)) { error in
+            XCTAssertEqual(error as? JWTError, .expired)
+        }
+        var tampered = token
+        tampered.removeLast()
+        XCTAssertThrowsError(try cache.claims(of: tampered + "x", jwt: jwt, now: now))
+    }
+}

@@ -97,7 +97,8 @@ class Postgres:
             self.psql(f"CREATE DATABASE {name}", database="postgres")
 
     def conninfo(self, database):
-        return f"host=127.0.0.1 port={self.port} dbname={database} user=postgres"
+        """Over the cluster's unix socket, as a local deployment would (cheaper than TCP loopback)."""
+        return f"host={self.directory} port={self.port} dbname={database} user=postgres"
 
     def psql(self, sql, database="xomify"):
         """Runs SQL and returns psql's unaligned, tuples-only output."""

@@ -17,6 +17,17 @@ int xsys_unix_listen_queue(int fd, unsigned int *queued, unsigned int *backlog);
 
 
 
+// An epoll set for one acceptor thread: the listening socket with EPOLLEXCLUSIVE (a new connection wakes one
+// waiting thread, not all of them) and a wake descriptor without it (a drain wakes everyone). The epoll fd, or
+// -errno.
+int xsys_acceptor_epoll(int listen_fd, int wake_fd);
+
+// Waits on such a set: the ready descriptor (the wake descriptor first), 0 on timeout, or -errno.
+int xsys_acceptor_wait(int epoll_fd, int wake_fd, int timeout_ms);
+
+// glibc's malloc thresholds (mallopt M_MMAP_THRESHOLD and M_TRIM_THRESHOLD; malloc.h is not in Swift's Glibc).
+void xsys_malloc_thresholds(int mmap_threshold, int trim_threshold);
+
 #include <stdint.h>
 // Sequentially consistent atomics on plain memory (the shared scoreboard lives in an mmap'd region,
 // where Swift's Atomic type cannot be placed).
