@@ -127,7 +127,7 @@ int xsys_acceptor_wait(int epoll_fd, int wake_fd, int timeout_ms) {
     if (count == 0) return 0;
     // The wake descriptor wins: a drain must not wait behind new connections.
     for (int i = 0; i < count; i++) {
-        if (events[i].data.fd == wake_fd) return wake_fd;
+        if (events[i].data.fd == wake_fd) return 2;
     }
-    return events[0].data.fd;
+    return 1;
 }

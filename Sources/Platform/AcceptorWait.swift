@@ -29,9 +29,10 @@ public final class AcceptorWait {
     }
 
     public func wait(timeoutMilliseconds: Int32) -> Event {
-        let ready = xsys_acceptor_wait(epollFD, wakeFD, timeoutMilliseconds)
-        if ready == wakeFD { return .wake }
-        if ready > 0 { return .connection }
-        return .timeout
+        switch xsys_acceptor_wait(epollFD, wakeFD, timeoutMilliseconds) {
+        case 1: return .connection
+        case 2: return .wake
+        default: return .timeout
+        }
     }
 }

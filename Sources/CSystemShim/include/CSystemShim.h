@@ -22,7 +22,8 @@ int xsys_unix_listen_queue(int fd, unsigned int *queued, unsigned int *backlog);
 // -errno.
 int xsys_acceptor_epoll(int listen_fd, int wake_fd);
 
-// Waits on such a set: the ready descriptor (the wake descriptor first), 0 on timeout, or -errno.
+// Waits on such a set: 1 for a connection, 2 for the wake descriptor (which wins), 0 on timeout, or -errno.
+// (Not the descriptor itself: an inherited listening socket is fd 0.)
 int xsys_acceptor_wait(int epoll_fd, int wake_fd, int timeout_ms);
 
 // glibc's malloc thresholds (mallopt M_MMAP_THRESHOLD and M_TRIM_THRESHOLD; malloc.h is not in Swift's Glibc).
