@@ -1,4 +1,5 @@
 import Configuration
+import Log
 import Platform
 import Spotify
 import Store
@@ -29,11 +30,14 @@ public struct JobSettings: Sendable {
         } catch {
             throw ConfigurationError(Settings.tokenKeyFile.name, "the token key file is not valid: \(error)")
         }
+        let clientSecret = try secrets.spotifyClientSecret()
+        // Never logged anyway; registered so that a slip anywhere would be redacted.
+        LogSettings.neverLog(clientSecret)
         let spotify = SpotifyConfiguration(
             apiURL: try configuration.baseURL(Settings.spotifyAPIURL),
             accountsURL: try configuration.baseURL(Settings.spotifyAccountsURL),
             clientID: try configuration.required(Settings.spotifyClientID),
-            clientSecret: try secrets.spotifyClientSecret(),
+            clientSecret: clientSecret,
             maxRequestsPerSecond: Double(try configuration.integer(Settings.spotifyMaxRPS, in: 1...1000)),
             concurrency: try configuration.integer(Settings.spotifyConcurrency, in: 1...256),
             timeout: Double(try configuration.integer(Settings.spotifyTimeoutMilliseconds, in: 100...600_000)) / 1000)

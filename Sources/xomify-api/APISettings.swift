@@ -1,6 +1,7 @@
 import API
 import Auth
 import Configuration
+import Log
 import Platform
 import ResponderPool
 import Spotify
@@ -29,6 +30,8 @@ enum APISettings {
     static func application(_ configuration: Configuration) throws(ConfigurationError) -> APIApplication.Settings {
         let secrets = Secrets(configuration: configuration, environment: Environment.all())
         let jwtSecret = try secrets.jwtSecret()
+        // Never logged anyway; registered so that a slip anywhere would be redacted.
+        LogSettings.neverLog(String(decoding: jwtSecret, as: UTF8.self))
         let keyText = try secrets.tokenKeys()
         let keys: TokenKeyRing
         do { keys = try TokenKeyRing(parsing: keyText) } catch {
