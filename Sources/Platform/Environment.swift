@@ -33,9 +33,12 @@ public enum Environment {
 
     /// The host name, for job-run rows and log lines.
     public static func hostName() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
-        return String(cString: buffer)
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let ok = buffer.withUnsafeMutableBufferPointer { raw in
+            raw.baseAddress!.withMemoryRebound(to: CChar.self, capacity: raw.count) { gethostname($0, raw.count - 1) == 0 }
+        }
+        guard ok else { return "unknown" }
+        return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
     }
 
     /// The command line the process was started with.
@@ -45,9 +48,11 @@ public enum Environment {
 
     /// The absolute path of the running executable.
     public static func executablePath() -> String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBufferPointer { raw in
+            raw.baseAddress!.withMemoryRebound(to: CChar.self, capacity: raw.count) { readlink("/proc/self/exe", $0, raw.count - 1) }
+        }
         guard count > 0 else { return CommandLine.arguments.first ?? "" }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix(count), as: UTF8.self)
     }
 }
