@@ -57,7 +57,8 @@ class Postgres:
     """A PostgreSQL 15 cluster in `directory`, on a free port; run as the postgres user when we are root."""
 
     def __init__(self, directory, port=None, durable=False):
-        self.directory = directory
+        # The real path: run/postgres may be a link to a place the postgres user can reach (scripts/run).
+        self.directory = os.path.realpath(directory)
         # Tests trade durability for speed; a cluster kept between runs (scripts/run) does not.
         self.durable = durable
         self.data = os.path.join(directory, "data")
