@@ -61,9 +61,9 @@ class Postgres:
         self.directory = os.path.realpath(directory)
         # Tests trade durability for speed; a cluster kept between runs (scripts/run) does not.
         self.durable = durable
-        self.data = os.path.join(directory, "data")
+        self.data = os.path.join(self.directory, "data")
         self.port = port or free_port()
-        self.log = os.path.join(directory, "postgres.log")
+        self.log = os.path.join(self.directory, "postgres.log")
 
     def _run(self, args, **kwargs):
         if IS_ROOT:
