@@ -14,26 +14,19 @@ extension String: PostgresDecodable {
     }
 }
 
-extension Int: PostgresDecodable {
+/// Numbers read from their text form by the standard library's parser.
+public protocol PostgresNumber: PostgresDecodable, LosslessStringConvertible {}
+
+extension PostgresNumber {
     public init(postgresText bytes: UnsafeBufferPointer<UInt8>) throws(DecodingFailure) {
-        guard let value = Int(String(decoding: bytes, as: UTF8.self)) else { throw DecodingFailure() }
+        guard let value = Self(String(decoding: bytes, as: UTF8.self)) else { throw DecodingFailure() }
         self = value
     }
 }
 
-extension Int64: PostgresDecodable {
-    public init(postgresText bytes: UnsafeBufferPointer<UInt8>) throws(DecodingFailure) {
-        guard let value = Int64(String(decoding: bytes, as: UTF8.self)) else { throw DecodingFailure() }
-        self = value
-    }
-}
-
-extension Double: PostgresDecodable {
-    public init(postgresText bytes: UnsafeBufferPointer<UInt8>) throws(DecodingFailure) {
-        guard let value = Double(String(decoding: bytes, as: UTF8.self)) else { throw DecodingFailure() }
-        self = value
-    }
-}
+extension Int: PostgresNumber {}
+extension Int64: PostgresNumber {}
+extension Double: PostgresNumber {}
 
 extension Bool: PostgresDecodable {
     public init(postgresText bytes: UnsafeBufferPointer<UInt8>) throws(DecodingFailure) {
