@@ -9,6 +9,8 @@ GET /wrapped/data answer is then about 125 KB."""
 import random
 import subprocess
 
+from genre_scores import score_genres  # Tests/rig, on the path of api-bench
+
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 ADMIN_EMAIL = "bench-admin@xomify.bench"
 RANGES = ("short_term", "medium_term", "long_term")
@@ -97,26 +99,6 @@ def genre_scores_json(genres):
 
 
 # -- generation ----------------------------------------------------------------------------------------------
-
-def score_genres(artist_genres):
-    """GenreScores.score (SPEC §8.1)."""
-    n = len(artist_genres)
-    totals, order = {}, []
-    for index, genres in enumerate(artist_genres):
-        weight = max(n - index, 1)
-        seen = set()
-        for genre in genres:
-            genre = genre.strip().lower()
-            if not genre or genre in seen:
-                continue
-            seen.add(genre)
-            if genre not in totals:
-                order.append(genre)
-                totals[genre] = 0
-            totals[genre] += weight
-    ranked = sorted(enumerate(order), key=lambda item: (-totals[item[1]], item[0]))
-    return [(genre, totals[genre]) for _, genre in ranked]
-
 
 def _ranked_lists(rng, pool, size=25):
     """Three top lists with a real listener's overlap: medium shares ~40% with short, long ~30% with medium."""

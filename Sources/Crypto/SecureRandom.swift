@@ -8,11 +8,6 @@ public enum SecureRandom {
         return output
     }
 
-    /// A random identifier: `count` random bytes as lower-case hex.
-    public static func hexIdentifier(bytes count: Int = 16) -> String {
-        let raw = (try? bytes(count)) ?? []
-        return Hex.encode(raw)
-    }
 }
 
 /// Lower-case hexadecimal.

@@ -26,6 +26,4 @@ public struct Router<Handler>: Sendable where Handler: Sendable {
         if let handler = methods[method] { return .found(handler) }
         return .methodNotAllowed(allowed: methods.keys.sorted())
     }
-
-    public var paths: [String] { routes.keys.sorted() }
 }

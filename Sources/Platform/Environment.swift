@@ -9,13 +9,7 @@ public enum Environment {
         return String(cString: value)
     }
 
-    public static func set(_ name: String, _ value: String) {
-        setenv(name, value, 1)
-    }
 
-    public static func unset(_ name: String) {
-        unsetenv(name)
-    }
 
     /// Every variable as name → value.
     public static func all() -> [String: String] {

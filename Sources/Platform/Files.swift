@@ -53,10 +53,6 @@ public enum Files {
         access(path, F_OK) == 0
     }
 
-    public static func isDirectory(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-    }
 
     /// The names in a directory, sorted.
     public static func list(_ directory: String) throws(SystemError) -> [String] {

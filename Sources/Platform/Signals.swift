@@ -23,11 +23,6 @@ public enum Signals {
         pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 
-    /// Unblocks `signals` in the calling thread (a spawned child starts with the default mask anyway).
-    public static func unblock(_ signals: [Int32]) {
-        var set = makeSet(signals)
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
-    }
 
     /// Ignores `signal` process-wide (SIGPIPE: a peer closing early must not kill a worker).
     public static func ignore(_ signal: Int32) {

@@ -153,9 +153,6 @@ public struct JobStore {
         }
     }
 
-    public func counts(_ job: Job, period: String, only email: Email? = nil) throws(StoreError) -> Counts {
-        try database.run { connection throws(PostgresError) in try counts(connection, job, period, only: email) }
-    }
 
     private func counts(_ connection: Connection, _ job: Job, _ period: String, only email: Email?) throws(PostgresError) -> Counts {
         var counts = Counts()

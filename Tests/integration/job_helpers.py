@@ -9,6 +9,7 @@ import subprocess
 import time
 
 from api_client import Api
+from genre_scores import score_genres
 from xomify_rig import bin_dir, wait_until
 
 # Fixed so that two rigs in one test generate the same catalogue.
@@ -33,23 +34,9 @@ def enrol(rig, wrapped=True, release_radar=False, only=None):
 
 
 def expected_genres(catalogue, artist_ids):
-    """SPEC §8.1 computed here: the artist at index i of n adds max(n - i, 1) to each of its genres."""
+    """The genre scores of a top-artist list, from the catalogue's genres (absent ones count as none)."""
     by_id = {a["id"]: a for a in catalogue["artists"]}
-    n = len(artist_ids)
-    totals, order = {}, []
-    for index, artist_id in enumerate(artist_ids):
-        seen = set()
-        for raw in by_id[artist_id].get("genres") or []:
-            genre = raw.strip().lower()
-            if not genre or genre in seen:
-                continue
-            seen.add(genre)
-            if genre not in totals:
-                order.append(genre)
-                totals[genre] = 0
-            totals[genre] += max(n - index, 1)
-    ranked = sorted(order, key=lambda g: (-totals[g], order.index(g)))
-    return [(g, totals[g]) for g in ranked]
+    return score_genres([by_id[artist_id].get("genres") or [] for artist_id in artist_ids])
 
 
 def expected_wrap(catalogue, user_id, limit=25):
