@@ -2,11 +2,14 @@
 // Xomify: a FastCGI responder pool, two Spotify jobs and their store, over libfcgi, libpq, libcurl and OpenSSL.
 // Layers (each depends only on the ones above it):
 //   C libraries and shims      CFastCGI CPostgres CCurl COpenSSL CCurlShim CSystemShim
+//   Swift basics               Text
 //   Swift wrappers             Platform FastCGI Postgres HTTPClient Crypto
 //   Foundations (pure Swift)   JSON Log Configuration HTTP
 //   Pool                       ResponderPool
 //   Domain                     Model Auth Store Spotify API Jobs
-//   Executables                xomify-api xomify-wrapped xomify-release-radar
+//   Executables                xomify-api xomify-wrapped
+// Only Store imports Postgres (its commands are internal to Store), only ResponderPool imports FastCGI, and no
+// module above the wrappers imports a C module.
 import PackageDescription
 
 let package = Package(
@@ -24,42 +27,46 @@ let package = Package(
         .target(name: "CCurlShim", dependencies: ["CCurl"], path: "Sources/CCurlShim", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CSystemShim", path: "Sources/CSystemShim"),
 
+        // Swift basics every module may use: the one trimming and the one zero-padding helper.
+        .target(name: "Text"),
+
         // Swift wrappers: the only modules that see C types.
         .target(name: "Platform", dependencies: ["CSystemShim"]),
         .target(name: "FastCGI", dependencies: ["CFastCGI"]),
-        .target(name: "Postgres", dependencies: ["CPostgres"]),
-        .target(name: "HTTPClient", dependencies: ["CCurl", "CCurlShim", "Platform"]),
+        .target(name: "Postgres", dependencies: ["CPostgres", "Platform", "Text"]),
+        .target(name: "HTTPClient", dependencies: ["CCurl", "CCurlShim", "Platform", "Text"]),
         .target(name: "Crypto", dependencies: ["COpenSSL"]),
 
         // Foundations in pure Swift.
         .target(name: "JSON"),
-        .target(name: "Log", dependencies: ["Platform"]),
-        .target(name: "Configuration", dependencies: ["Platform"]),
-        .target(name: "HTTP", dependencies: ["JSON"]),
+        .target(name: "Log", dependencies: ["Platform", "Text"]),
+        .target(name: "Configuration", dependencies: ["Platform", "Text"]),
+        .target(name: "HTTP", dependencies: ["JSON", "Text"]),
 
-        // The php-fpm-like pool: supervisor, workers, responder threads, status page.
+        // The php-fpm-like pool: supervisor, workers, responder threads, the status report.
         .target(name: "ResponderPool", dependencies: ["FastCGI", "HTTP", "Platform", "Log", "JSON"]),
 
         // Domain.
-        .target(name: "Model", dependencies: ["JSON"]),
-        .target(name: "Auth", dependencies: ["Crypto", "JSON"]),
-        .target(name: "Store", dependencies: ["Postgres", "Crypto", "Model", "JSON", "Log", "Platform"]),
-        .target(name: "Spotify", dependencies: ["HTTPClient", "HTTP", "JSON", "Crypto", "Model", "Log", "Platform"]),
-        .target(name: "API", dependencies: ["HTTP", "JSON", "Auth", "Store", "Model", "Spotify", "Log", "Platform"]),
-        .target(name: "Jobs", dependencies: ["Store", "Spotify", "Model", "JSON", "Log", "Platform", "Configuration", "Postgres", "Crypto"]),
+        .target(name: "Model", dependencies: ["JSON", "Text"]),
+        .target(name: "Auth", dependencies: ["Crypto", "JSON", "Text"]),
+        .target(name: "Store", dependencies: ["Postgres", "Crypto", "Model", "JSON", "Log", "Platform", "Text"]),
+        .target(name: "Spotify", dependencies: ["HTTPClient", "HTTP", "JSON", "Crypto", "Model", "Log", "Platform", "Text"]),
+        .target(name: "API", dependencies: ["HTTP", "JSON", "Auth", "Store", "Model", "Spotify", "Log", "Platform", "Text"]),
+        .target(name: "Jobs", dependencies: ["Store", "Spotify", "Model", "JSON", "Log", "Platform", "Configuration", "Crypto"]),
 
         // Executables: short mains.
         .executableTarget(name: "xomify-api",
-                          dependencies: ["ResponderPool", "API", "Auth", "Store", "Spotify", "Postgres", "Configuration", "Log", "Platform"]),
+                          dependencies: ["ResponderPool", "API", "Auth", "Store", "Spotify", "Configuration", "Log", "Platform"]),
         .executableTarget(name: "xomify-wrapped", dependencies: ["Jobs", "Configuration", "Log", "Model", "Platform"]),
 
         // A load driver for the Spotify client's tests and benchmark.
         .executableTarget(name: "spotify-load", dependencies: ["Jobs", "Spotify", "Configuration", "JSON", "Platform"],
                           path: "Benchmarks/spotify-load"),
 
-        // Unit tests for pure logic; integration tests live in Tests/integration (pytest) and
-        // Tests/SpotifyClientTests (Swift, against the sandbox and a real PostgreSQL).
+        // Unit tests for pure logic; the integration tests (pytest, Tests/integration) run the real executables
+        // against a real PostgreSQL, nginx and the Spotify sandbox.
         .testTarget(name: "UnitTests",
-                    dependencies: ["JSON", "Crypto", "Auth", "Model", "Configuration", "HTTP", "Jobs", "Platform"]),
+                    dependencies: ["JSON", "Crypto", "Auth", "Model", "Configuration", "HTTP", "Jobs", "Platform", "Store",
+                                   "Postgres", "Text"]),
     ]
 )

@@ -1,6 +1,5 @@
 import Auth
 import HTTP
-import Postgres
 import Spotify
 import Store
 
@@ -29,23 +28,22 @@ public final class APIApplication: ResponderFactory {
 
     private let settings: Settings
     private let jwt: JWT
-    private let authorizer: Authorizer
+    private let pipeline: Pipeline
     private let login: SpotifyLogin
 
     public init(settings: Settings) throws(SpotifyError) {
         self.settings = settings
         jwt = JWT(secret: settings.jwtSecret)
-        authorizer = Authorizer(jwt: jwt, legacy: settings.legacyTokens, adminEmails: settings.adminEmails)
+        pipeline = Routes.pipeline(authorizer: Authorizer(jwt: jwt, legacy: settings.legacyTokens,
+                                                          adminEmails: settings.adminEmails))
         login = SpotifyLogin(client: try SpotifyClient(configuration: settings.spotify))
     }
 
-    public func makeResponder(thread: Int) -> any Responder {
-        let seconds = Double(settings.statementTimeoutMilliseconds) / 1000
+    public func makeResponder(thread: Int, poolStatus: any PoolStatusSource) -> any Responder {
         let database = Database(conninfo: settings.conninfo,
-                                options: Connection.Options(connectTimeout: 1, commandTimeout: seconds + 1,
-                                                            statementTimeoutMilliseconds: settings.statementTimeoutMilliseconds,
-                                                            applicationName: "xomify-api"))
-        let services = Services(database: database, keys: settings.tokenKeys, jwt: jwt, spotify: login)
-        return APIResponder(services: services, authorizer: authorizer)
+                                options: .apiRequest(statementTimeoutMilliseconds: settings.statementTimeoutMilliseconds))
+        let services = Services(database: database, keys: settings.tokenKeys, jwt: jwt, spotify: login,
+                                poolStatus: poolStatus)
+        return APIResponder(services: services, pipeline: pipeline)
     }
 }

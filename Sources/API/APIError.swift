@@ -2,7 +2,8 @@ import HTTP
 import JSON
 
 /// An error answer with the envelope of SPEC §5.2:
-/// `{"error": {"message", "status", "code", "handler", "requestId", "fields"?}}`.
+/// `{"error": {"message", "status", "code", "handler", "requestId", "fields"?}}`. `envelope` is the one place
+/// that writes it.
 public struct APIError: Error, Sendable {
     public enum Code: String, Sendable {
         case invalidInput = "invalid_input"
@@ -32,7 +33,7 @@ public struct APIError: Error, Sendable {
     public let code: Code
     public let message: String
     public var fields: Fields?
-    /// Extra response headers (`Allow`, `WWW-Authenticate`).
+    /// Extra response headers (`Allow`, `WWW-Authenticate`, `Retry-After`).
     public var headers: [(name: String, value: String)] = []
     /// What went wrong inside, for the log line of a 5xx; never sent to the client.
     public var cause: String?
@@ -64,8 +65,8 @@ public struct APIError: Error, Sendable {
     static let unavailable = APIError(503, .serviceUnavailable, "The database is unavailable; try again shortly")
     static let internalError = APIError(500, .internalError, "Internal error")
 
-    /// The response for this error on behalf of `handler`.
-    func response(handler: String, requestID: String) -> HTTPResponse {
+    /// The error body on behalf of `handler`.
+    func envelope(handler: String, requestID: String) -> [UInt8] {
         var writer = JSONWriter(capacity: 256)
         writer.beginObject()
         writer.key("error")
@@ -85,7 +86,12 @@ public struct APIError: Error, Sendable {
         }
         writer.endObject()
         writer.endObject()
-        var response = HTTPResponse.json(status, writer.bytes)
+        return writer.bytes
+    }
+
+    /// The whole answer for this error.
+    func response(handler: String, requestID: String) -> HTTPResponse {
+        var response = HTTPResponse.json(status, envelope(handler: handler, requestID: requestID))
         for (name, value) in headers { response.setHeader(name, value) }
         return response
     }

@@ -1,4 +1,5 @@
 import HTTP
+import Text
 
 /// Strong entity tags computed from the revisions behind an answer, so that a matching `If-None-Match` is
 /// answered 304 before the body is read or built.
@@ -14,21 +15,32 @@ enum ETag {
             hash ^= 0x1f
             hash = hash &* 0x0000_0100_0000_01b3
         }
-        let hex = String(hash, radix: 16)
-        return "\"" + String(repeating: "0", count: 16 - hex.count) + hex + "\""
+        return "\"" + ZeroPadding.pad(hash, 16, radix: 16) + "\""
     }
 
     /// True when `If-None-Match` lists `tag` (weak comparison, as RFC 9110 prescribes for this header) or is `*`.
     static func matches(_ request: HTTPRequest, _ tag: String) -> Bool {
         guard let header = request.header("if-none-match") else { return false }
         for candidate in header.split(separator: ",") {
-            var value = Substring(candidate)
-            while value.first == " " || value.first == "\t" { value.removeFirst() }
-            while value.last == " " || value.last == "\t" { value.removeLast() }
+            var value = candidate.trimmedSlice()
             if value == "*" { return true }
             if value.hasPrefix("W/") { value = value.dropFirst(2) }
             if value == tag { return true }
         }
         return false
+    }
+}
+
+extension HTTPResponse {
+    /// 200 with a JSON body and, for user data, its ETag.
+    static func okJSON(_ body: [UInt8], etag: String?) -> HTTPResponse {
+        var response = HTTPResponse.json(200, body)
+        if let etag { response.setHeader("ETag", etag) }
+        return response
+    }
+
+    /// 304: the client's copy is current; no body.
+    static func notModified(_ etag: String) -> HTTPResponse {
+        HTTPResponse(status: 304, headers: [("ETag", etag)])
     }
 }

@@ -1,16 +1,26 @@
 import Auth
 import HTTP
-import Log
 import Model
-import Platform
 
-/// One request on its way through a handler: the request, the caller's identity, and the thread's services.
+/// One request on its way through the pipeline: the request, what the middleware found out (the route, the
+/// caller's identity), and the thread's services.
 struct RequestContext {
     let request: HTTPRequest
-    /// Nil on the routes that need no token.
-    let identity: Identity?
     let services: Services
     let now: Int64
+    /// Set by `RouteLookup`.
+    var route: Route?
+    /// Set by `Authorization`; nil on the routes that need no token.
+    var identity: Identity?
+
+    init(request: HTTPRequest, services: Services, now: Int64) {
+        self.request = request
+        self.services = services
+        self.now = now
+    }
+
+    /// The name reported in error bodies: the route's handler, or the router before a route is known.
+    var handlerName: String { route?.handler ?? "router" }
 
     /// The email a request acts for (SPEC §5.1): the token's unless another is given; another email needs an
     /// admin token (403 otherwise). Legacy tokens must name it, and are trusted with it.
@@ -40,5 +50,11 @@ struct RequestContext {
         guard case .user(let email, let userID, let isAdmin) = identity else { return nil }
         if isAdmin, let requested, requested != Email(email) { return nil }
         return userID
+    }
+
+    /// True when the client's copy (If-None-Match) is current for `tag`: the handler may answer 304 without
+    /// building the body (`EntityTags` also checks the answer it gets).
+    func clientHasCurrent(_ tag: String) -> Bool {
+        ETag.matches(request, tag)
     }
 }

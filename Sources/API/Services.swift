@@ -1,11 +1,10 @@
 import Auth
+import HTTP
 import Log
-import Model
-import Spotify
 import Store
 
 /// What the handlers of one pool thread work with: that thread's database session and stores, and what
-/// the worker shares (token signing, the Spotify client for logins).
+/// the worker shares (token signing, the Spotify client for logins, the pool's status).
 final class Services {
     let database: Database
     let users: UserStore
@@ -13,14 +12,18 @@ final class Services {
     let weeks: WeekStore
     let jwt: JWT
     let spotify: SpotifyLogin
+    let poolStatus: any PoolStatusSource
     let log = Logger("api")
+    /// Tokens this thread has verified (per thread, so no lock).
+    var verifiedTokens = VerifiedTokens()
 
-    init(database: Database, keys: TokenKeyRing, jwt: JWT, spotify: SpotifyLogin) {
+    init(database: Database, keys: TokenKeyRing, jwt: JWT, spotify: SpotifyLogin, poolStatus: any PoolStatusSource) {
         self.database = database
         users = UserStore(database: database, keys: keys)
         wraps = WrapStore(database: database)
         weeks = WeekStore(database: database)
         self.jwt = jwt
         self.spotify = spotify
+        self.poolStatus = poolStatus
     }
 }

@@ -1,4 +1,5 @@
 import JSON
+import Text
 
 /// Who is calling, as established by the authorizer. Handlers receive this; they never re-read the request.
 public enum Identity: Sendable, Equatable {
@@ -47,9 +48,9 @@ public struct Authorizer: Sendable {
     /// The same, remembering verified tokens in `verified` (a responder thread's).
     public func identify(authorization: String?, now: Int64,
                          verified: inout VerifiedTokens) throws(AuthorizationError) -> Identity {
-        guard var token = authorization?.trimmedSpaces(), !token.isEmpty else { throw .missingToken }
+        guard var token = authorization?.trimmed(), !token.isEmpty else { throw .missingToken }
         if token.count >= 7, token.prefix(7).lowercased() == "bearer " {
-            token = String(token.dropFirst(7)).trimmedSpaces()
+            token = token.dropFirst(7).trimmed()
         } else if token.lowercased() == "bearer" {
             throw .missingToken
         }
@@ -66,14 +67,5 @@ public struct Authorizer: Sendable {
         }
         let lowered = email.lowercased()
         return .user(email: lowered, userID: claims.userID, isAdmin: admins.contains(lowered))
-    }
-}
-
-extension String {
-    func trimmedSpaces() -> String {
-        var text = Substring(self)
-        while text.first == " " || text.first == "\t" { text.removeFirst() }
-        while text.last == " " || text.last == "\t" { text.removeLast() }
-        return String(text)
     }
 }

@@ -1,4 +1,5 @@
 import Platform
+import Text
 
 /// Where a value came from, for messages ("from flag", "in /etc/xomify/xomify.conf line 3").
 public enum SettingSource: Sendable, CustomStringConvertible {
@@ -86,13 +87,13 @@ public struct Configuration: Sendable {
             throw ConfigurationError(Settings.config.name, "cannot read \(path): \(error)")
         }
         for (offset, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
-            let line = rawLine.trimmingWhitespace()
+            let line = rawLine.trimmed()
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let eq = line.firstIndex(of: "=") else {
                 throw ConfigurationError(Settings.config.name, "\(path) line \(offset + 1): expected KEY=value")
             }
-            let key = String(line[..<eq]).trimmingWhitespace()
-            var value = String(line[line.index(after: eq)...]).trimmingWhitespace()
+            let key = String(line[..<eq]).trimmed()
+            var value = String(line[line.index(after: eq)...]).trimmed()
             if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
                 value = String(value.dropFirst().dropLast())
             }
@@ -149,7 +150,7 @@ public struct Configuration: Sendable {
     }
 
     public func list(_ setting: Setting) -> [String] {
-        (string(setting) ?? "").split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+        (string(setting) ?? "").split(separator: ",").map { $0.trimmed() }.filter { !$0.isEmpty }
     }
 
     /// A one-line summary of where every non-secret setting came from (secrets are only paths anyway).
@@ -184,14 +185,5 @@ public struct Configuration: Sendable {
             text += "  \(setting.flag) VALUE\n      \(setting.name): \(setting.meaning)\(defaultText)\n"
         }
         return text
-    }
-}
-
-extension StringProtocol {
-    /// The text without leading and trailing spaces, tabs and line ends.
-    public func trimmingWhitespace() -> String {
-        let isSpace: (Character) -> Bool = { $0.isWhitespace }
-        guard let start = firstIndex(where: { !isSpace($0) }), let end = lastIndex(where: { !isSpace($0) }) else { return "" }
-        return String(self[start...end])
     }
 }

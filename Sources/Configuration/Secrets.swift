@@ -1,4 +1,5 @@
 import Platform
+import Text
 
 /// Secrets, read from files: the systemd credentials directory when set, else the path a setting names.
 /// Messages name the credential or the path, never the content.
@@ -28,7 +29,7 @@ public struct Secrets: Sendable {
         } catch {
             throw ConfigurationError(pathSetting.name, "cannot read secret file \(path): \(error.reason)")
         }
-        let text = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
+        let text = String(decoding: bytes, as: UTF8.self).trimmed()
         guard !text.isEmpty else { throw ConfigurationError(pathSetting.name, "secret file \(path) is empty") }
         return text
     }

@@ -1,3 +1,5 @@
+import Text
+
 /// Why a query string was refused.
 public enum QueryStringError: Error, Sendable, Equatable, CustomStringConvertible {
     case duplicateKey(String)
@@ -65,8 +67,7 @@ public enum QueryString {
                  UInt8(ascii: "~"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:
-                let hex = String(byte, radix: 16, uppercase: true)
-                out += "%" + (hex.count == 1 ? "0" + hex : hex)
+                out += "%" + ZeroPadding.pad(byte, 2, radix: 16, uppercase: true)
             }
         }
         return out

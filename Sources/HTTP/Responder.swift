@@ -6,5 +6,12 @@ public protocol Responder: AnyObject {
 
 /// Makes the responder of each pool thread; created once per worker process after it starts.
 public protocol ResponderFactory: Sendable {
-    func makeResponder(thread: Int) -> any Responder
+    /// `poolStatus` reports on the pool the responder runs in (its status page is a route like the others).
+    func makeResponder(thread: Int, poolStatus: any PoolStatusSource) -> any Responder
+}
+
+/// The pool's own report, in the manner of php-fpm's status page: the pool renders it, a route serves it.
+public protocol PoolStatusSource: Sendable {
+    /// The report as a JSON object.
+    func statusJSON() -> [UInt8]
 }

@@ -7,11 +7,13 @@ import Synchronization
 /// requests are in flight at once from one thread, sharing connections (keep-alive, HTTP/2 multiplexing where
 /// offered). Callers `await` their response from any task or thread.
 public final class HTTPClient: Sendable {
-    private struct Pending: @unchecked Sendable {
+    private struct Pending: Sendable {
         let request: HTTPClientRequest
         let completion: @Sendable (Result<HTTPClientResponse, HTTPClientError>) -> Void
     }
 
+    /// Sendable by hand: the loop thread alone drives the multi handle; other threads only call
+    /// `curl_multi_wakeup`, which libcurl documents as safe to call from any thread.
     private struct Multi: @unchecked Sendable { let handle: UnsafeMutableRawPointer }
 
     private let multi: Multi
@@ -55,35 +57,41 @@ public final class HTTPClient: Sendable {
     /// Sends `request`; `completion` runs on the client's thread when it is done.
     public func submit(_ request: HTTPClientRequest,
                        completion: @escaping @Sendable (Result<HTTPClientResponse, HTTPClientError>) -> Void) {
+        let multi = self.multi
         let accepted = queue.state.withLock { state -> Bool in
             guard !state.stopping else { return false }
             state.pending.append(Pending(request: request, completion: completion))
+            // Under the lock: the loop frees the multi handle only after it has seen `stopping`.
+            curl_multi_wakeup(multi.handle)
             return true
         }
-        guard accepted else {
-            completion(.failure(.shutDown))
-            return
-        }
-        curl_multi_wakeup(multi.handle)
+        if !accepted { completion(.failure(.shutDown)) }
     }
 
     /// Fails what is queued or in flight and stops the thread.
     public func shutdown() {
-        queue.state.withLock { $0.stopping = true }
-        curl_multi_wakeup(multi.handle)
+        let multi = self.multi
+        queue.state.withLock { state in
+            guard !state.stopping else { return }
+            state.stopping = true
+            curl_multi_wakeup(multi.handle)
+        }
         let running = thread.withLock { current -> OSThread? in
             defer { current = nil }
             return current
         }
-        running?.join()
+        guard let running else { return }
+        // A completion that drops the last reference runs on the loop thread: never wait for oneself there (the
+        // loop ends by itself once this returns).
+        if running.isCurrent { running.detach() } else { running.join() }
     }
 
     deinit {
         shutdown()
-        curl_multi_cleanup(multi.handle)
     }
 
     /// The thread's loop: add what was submitted, let libcurl work, complete what finished, sleep in poll.
+    /// Sendable by hand: it is handed to the loop thread at start and used by that thread alone.
     private final class EventLoop: @unchecked Sendable {
         let multi: UnsafeMutableRawPointer
         let queue: SubmissionQueue
@@ -108,6 +116,8 @@ public final class HTTPClient: Sendable {
                         Unmanaged<Transfer>.fromOpaque(context).release()
                     }
                     active.removeAll()
+                    // The loop owns the handle from here: nobody wakes it once `stopping` is set.
+                    curl_multi_cleanup(multi)
                     return
                 }
                 for item in pending { start(item) }

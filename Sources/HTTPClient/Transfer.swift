@@ -1,5 +1,6 @@
 import CCurl
 import CCurlShim
+import Text
 
 /// One request in flight: the easy handle, the buffers libcurl writes into and the completion to call.
 /// Lives on the client's event-loop thread only.
@@ -66,11 +67,7 @@ final class Transfer {
                 transfer.headers.removeAll() // a new response (after 100 Continue or a redirect)
             } else if let colon = line.firstIndex(of: ":") {
                 let name = line[..<colon].lowercased()
-                var value = Substring(line[line.index(after: colon)...])
-                // (Character.isWhitespace: "\r\n" is a single Character.)
-                while let first = value.first, first.isWhitespace { value.removeFirst() }
-                while let last = value.last, last.isWhitespace { value.removeLast() }
-                transfer.headers[name] = String(value)
+                transfer.headers[name] = line[line.index(after: colon)...].trimmed()
             }
             return length
         }

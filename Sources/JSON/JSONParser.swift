@@ -337,8 +337,4 @@ public enum UTF8Validation {
         }
         return nil
     }
-
-    public static func isValid(_ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBufferPointer { firstInvalidByte($0) == nil }
-    }
 }

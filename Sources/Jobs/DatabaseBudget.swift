@@ -9,6 +9,10 @@ actor DatabaseBudget: RequestBudget {
     private let chunk: Int
     private var reserved = 0
     private var exhausted = false
+    /// A reservation is in flight: the actor is free while it awaits the database, and the other requests wait
+    /// for it (in `waiters`) instead of each reserving a chunk of their own.
+    private var reserving = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
 
     init(database: JobDatabase, dailyBudget: Int, chunk: Int = 10) {
         self.database = database
@@ -17,29 +21,37 @@ actor DatabaseBudget: RequestBudget {
     }
 
     func spend() async throws(SpotifyError) {
-        if reserved == 0 {
+        while reserved == 0 {
             guard !exhausted else { throw .budgetExhausted }
-            let granted: Int
-            do {
-                granted = try database.with { stores throws(StoreError) in
-                    try stores.budget.reserve(chunk, dailyBudget: dailyBudget)
-                }
-            } catch {
-                throw .unavailable("cannot reserve budget: \(error)")
+            if reserving {
+                await withCheckedContinuation { waiters.append($0) }
+                continue
             }
-            guard granted > 0 else {
-                exhausted = true
-                throw .budgetExhausted
-            }
-            reserved = granted
+            reserving = true
+            let outcome = await reserve()
+            reserving = false
+            for waiter in waiters { waiter.resume() }
+            waiters.removeAll()
+            let granted = try outcome.get()
+            if granted == 0 { exhausted = true }
+            reserved += granted
         }
         reserved -= 1
+    }
+
+    private func reserve() async -> Result<Int, SpotifyError> {
+        let (wanted, daily) = (chunk, dailyBudget)
+        do {
+            return .success(try await database.with { stores in try stores.budget.reserve(wanted, dailyBudget: daily) })
+        } catch {
+            return .failure(.unavailable("cannot reserve budget: \(error)"))
+        }
     }
 
     func close() async {
         let unused = reserved
         reserved = 0
-        _ = try? database.with { stores throws(StoreError) in try stores.budget.release(unused) }
+        _ = try? await database.with { stores in try stores.budget.release(unused) }
     }
 }
 

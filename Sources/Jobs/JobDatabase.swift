@@ -1,30 +1,50 @@
 import Platform
-import Postgres
 import Store
 
-/// The job's one database session, shared by its concurrent user tasks. Store calls are short and synchronous,
-/// so a lock around the session is enough; no call awaits while holding it.
+/// The job's one database session, shared by its concurrent user tasks. libpq blocks, so every store call runs
+/// on the session's own thread (`SerialThread`), one at a time, and the calling task awaits it: Swift's
+/// cooperative threads (two on a 2-core host) never wait on PostgreSQL.
+///
+/// Sendable by hand: `stores` (and the connection inside) are touched only on `thread`.
 final class JobDatabase: @unchecked Sendable {
     struct Stores {
         let users: UserStore
         let wraps: WrapStore
+        let weeks: WeekStore
         let jobs: JobStore
         let budget: BudgetStore
+        let names: NameStore
     }
 
-    private let lock = Lock()
-    /// Touched only under `lock`.
+    /// The session's thread has stopped (the run is over).
+    struct Closed: Error, CustomStringConvertible {
+        var description: String { "the job's database session is closed" }
+    }
+
     private let stores: Stores
+    private let thread: SerialThread
 
-    init(conninfo: String, keys: TokenKeyRing) {
-        let database = Database(conninfo: conninfo, options: Connection.Options(connectTimeout: 5, commandTimeout: 30,
-                                                                                 statementTimeoutMilliseconds: 30000,
-                                                                                 applicationName: "xomify-job"))
+    init(conninfo: String, keys: TokenKeyRing) throws(SystemError) {
+        let database = Database(conninfo: conninfo, options: .job())
         stores = Stores(users: UserStore(database: database, keys: keys), wraps: WrapStore(database: database),
-                        jobs: JobStore(database: database), budget: BudgetStore(database: database))
+                        weeks: WeekStore(database: database), jobs: JobStore(database: database),
+                        budget: BudgetStore(database: database), names: NameStore(database: database))
+        thread = try SerialThread(name: "xomify-db")
     }
 
-    func with<T>(_ body: (Stores) throws(StoreError) -> T) throws(StoreError) -> T {
-        try lock.withLock { () throws(StoreError) -> T in try body(stores) }
+    /// Runs `body` with the stores on the session's thread.
+    func with<T: Sendable>(_ body: @escaping @Sendable (Stores) throws -> T) async throws -> T {
+        let stores = UncheckedStores(stores: self.stores)
+        return try await thread.run({ try body(stores.stores) }, whenStopped: Closed())
+    }
+
+    /// Finishes what is queued and stops the thread.
+    func close() {
+        thread.stop()
+    }
+
+    /// Carries the stores to the session's thread (see the type's comment).
+    private struct UncheckedStores: @unchecked Sendable {
+        let stores: Stores
     }
 }

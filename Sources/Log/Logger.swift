@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Platform
 import Synchronization
+import Text
 
 /// Severity, in increasing order.
 public enum LogLevel: Int, Sendable, Comparable, CaseIterable {
@@ -124,10 +125,7 @@ public struct Logger: Sendable {
         var seconds = ts.tv_sec
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
+        func pad(_ value: Int32, _ width: Int) -> String { ZeroPadding.pad(value, width) }
         return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
             + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(ts.tv_nsec / 1_000_000), 3))Z"
     }

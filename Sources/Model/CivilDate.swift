@@ -1,3 +1,5 @@
+import Text
+
 /// A calendar date (proleptic Gregorian, UTC), with conversions to and from days since 1970-01-01
 /// (Howard Hinnant's algorithms: exact, no time zone database needed).
 public struct CivilDate: Hashable, Sendable, Comparable, CustomStringConvertible {
@@ -62,7 +64,7 @@ public struct CivilDate: Hashable, Sendable, Comparable, CustomStringConvertible
 
     /// `YYYY-MM-DD`
     public var description: String {
-        "\(Digits.pad(year, 4))-\(Digits.pad(month, 2))-\(Digits.pad(day, 2))"
+        "\(ZeroPadding.pad(year, 4))-\(ZeroPadding.pad(month, 2))-\(ZeroPadding.pad(day, 2))"
     }
 
     public static func < (lhs: CivilDate, rhs: CivilDate) -> Bool { lhs.daysSinceEpoch < rhs.daysSinceEpoch }
@@ -72,13 +74,6 @@ public struct CivilDate: Hashable, Sendable, Comparable, CustomStringConvertible
                                     "September", "October", "November", "December"]
 
     public var monthAbbreviation: String { CivilDate.monthAbbreviations[month - 1] }
-}
-
-enum Digits {
-    static func pad(_ value: Int, _ width: Int) -> String {
-        let text = String(value)
-        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
-    }
 }
 
 extension Character {

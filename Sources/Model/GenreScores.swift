@@ -1,3 +1,5 @@
+import Text
+
 /// Genre scores of one time range, in descending score order (ties keep first-seen order).
 public struct GenreScores: Sendable, Equatable {
     public struct Entry: Sendable, Equatable {
@@ -27,7 +29,7 @@ public struct GenreScores: Sendable, Equatable {
             let weight = max(n - index, 1)
             var seen = Set<String>()
             for raw in genres {
-                let genre = normalize(raw)
+                let genre = raw.lowercased().trimmed()
                 guard !genre.isEmpty, seen.insert(genre).inserted else { continue }
                 if totals[genre] == nil { order.append(genre) }
                 totals[genre, default: 0] += weight
@@ -39,12 +41,5 @@ public struct GenreScores: Sendable, Equatable {
             return a != b ? a > b : lhs.offset < rhs.offset
         }
         return GenreScores(entries: ranked.map { Entry(genre: $0.element, score: totals[$0.element, default: 0]) })
-    }
-
-    static func normalize(_ genre: String) -> String {
-        var text = Substring(genre.lowercased())
-        while let first = text.first, first.isWhitespace { text.removeFirst() }
-        while let last = text.last, last.isWhitespace { text.removeLast() }
-        return String(text)
     }
 }

@@ -1,3 +1,5 @@
+import Text
+
 /// A month, `YYYY-MM`: the period of the wrapped job and the key of a wrap.
 public struct MonthKey: Hashable, Sendable, Comparable, CustomStringConvertible {
     public let year: Int
@@ -29,15 +31,13 @@ public struct MonthKey: Hashable, Sendable, Comparable, CustomStringConvertible 
         month == 1 ? MonthKey(year: year - 1, month: 12)! : MonthKey(year: year, month: month - 1)!
     }
 
-    public var description: String { "\(Digits.pad(year, 4))-\(Digits.pad(month, 2))" }
+    public var description: String { "\(ZeroPadding.pad(year, 4))-\(ZeroPadding.pad(month, 2))" }
 
     public var monthName: String { CivilDate.monthNames[month - 1] }
 
     /// The last two digits of the year, `25` for 2025.
-    public var shortYear: String { Digits.pad(year % 100, 2) }
+    public var shortYear: String { ZeroPadding.pad(year % 100, 2) }
 
-    public var firstDay: CivilDate { CivilDate(year: year, month: month, day: 1)! }
-    public var lastDay: CivilDate { CivilDate(year: year, month: month, day: CivilDate.daysIn(month: month, year: year))! }
 
     public static func < (lhs: MonthKey, rhs: MonthKey) -> Bool {
         (lhs.year, lhs.month) < (rhs.year, rhs.month)

@@ -1,3 +1,5 @@
+import Text
+
 /// A release radar week: Saturday 00:00 to Friday 24:00 UTC. Its key is the ISO week-year and week number
 /// (`YYYY-WW`) of its Saturday (SPEC §5.3).
 public struct ReleaseWeek: Hashable, Sendable, Comparable, CustomStringConvertible {
@@ -38,7 +40,7 @@ public struct ReleaseWeek: Hashable, Sendable, Comparable, CustomStringConvertib
     /// `YYYY-WW`: ISO week-year and week of the Saturday.
     public var key: String {
         let (isoYear, isoWeek) = ReleaseWeek.isoWeek(of: start)
-        return "\(Digits.pad(isoYear, 4))-\(Digits.pad(isoWeek, 2))"
+        return "\(ZeroPadding.pad(isoYear, 4))-\(ZeroPadding.pad(isoWeek, 2))"
     }
 
     /// `Jan 03 - 09, 2026`, or `Dec 27 - Jan 02, 2026` when the week spans two months (the year is the
@@ -46,9 +48,9 @@ public struct ReleaseWeek: Hashable, Sendable, Comparable, CustomStringConvertib
     public var display: String {
         let end = self.end
         if start.month == end.month {
-            return "\(start.monthAbbreviation) \(Digits.pad(start.day, 2)) - \(Digits.pad(end.day, 2)), \(end.year)"
+            return "\(start.monthAbbreviation) \(ZeroPadding.pad(start.day, 2)) - \(ZeroPadding.pad(end.day, 2)), \(end.year)"
         }
-        return "\(start.monthAbbreviation) \(Digits.pad(start.day, 2)) - \(end.monthAbbreviation) \(Digits.pad(end.day, 2)), \(end.year)"
+        return "\(start.monthAbbreviation) \(ZeroPadding.pad(start.day, 2)) - \(end.monthAbbreviation) \(ZeroPadding.pad(end.day, 2)), \(end.year)"
     }
 
     public var description: String { key }

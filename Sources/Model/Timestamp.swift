@@ -1,3 +1,5 @@
+import Text
+
 /// An instant in whole seconds since the Unix epoch (UTC).
 public struct Timestamp: Hashable, Sendable, Comparable {
     public let seconds: Int64
@@ -16,13 +18,13 @@ public struct Timestamp: Hashable, Sendable, Comparable {
     /// `YYYY-MM-DD HH:MM:SS`, the format of timestamps in API bodies.
     public var apiText: String {
         let s = secondOfDay
-        return "\(date) \(Digits.pad(s / 3600, 2)):\(Digits.pad(s / 60 % 60, 2)):\(Digits.pad(s % 60, 2))"
+        return "\(date) \(ZeroPadding.pad(s / 3600, 2)):\(ZeroPadding.pad(s / 60 % 60, 2)):\(ZeroPadding.pad(s % 60, 2))"
     }
 
     /// ISO-8601 UTC, `YYYY-MM-DDTHH:MM:SSZ`.
     public var iso8601: String {
         let s = secondOfDay
-        return "\(date)T\(Digits.pad(s / 3600, 2)):\(Digits.pad(s / 60 % 60, 2)):\(Digits.pad(s % 60, 2))Z"
+        return "\(date)T\(ZeroPadding.pad(s / 3600, 2)):\(ZeroPadding.pad(s / 60 % 60, 2)):\(ZeroPadding.pad(s % 60, 2))Z"
     }
 
     /// Parses PostgreSQL's timestamptz output with the session in UTC (`2026-11-27 05:54:47.123+00`) or

@@ -16,6 +16,32 @@ public enum Monotonic {
     }
 }
 
+/// A point on the monotonic clock by which something must be done.
+public struct Deadline: Sendable, Comparable {
+    public let nanoseconds: UInt64
+
+    public init(after seconds: Double) {
+        nanoseconds = Monotonic.nanoseconds() + UInt64(max(seconds, 0) * 1e9)
+    }
+
+    public var hasPassed: Bool { Monotonic.nanoseconds() >= nanoseconds }
+
+    /// Seconds left (0 once passed).
+    public var remainingSeconds: Double {
+        let now = Monotonic.nanoseconds()
+        return now >= nanoseconds ? 0 : Double(nanoseconds - now) / 1e9
+    }
+
+    /// Milliseconds left for poll(2), rounded up and capped; nil once the deadline has passed.
+    public func remainingMilliseconds(cap: Int32) -> Int32? {
+        let now = Monotonic.nanoseconds()
+        guard now < nanoseconds else { return nil }
+        return Int32(min((nanoseconds - now) / 1_000_000 + 1, UInt64(cap)))
+    }
+
+    public static func < (lhs: Deadline, rhs: Deadline) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+}
+
 /// Wall-clock time (UTC), for timestamps that are stored or shown.
 public enum WallClock {
     /// Seconds since the Unix epoch, with fractions.

@@ -1,6 +1,8 @@
 import CSystemShim
 
 /// A window of 64-bit atomic counters inside shared memory, addressed by index.
+/// Sendable by hand: the pointer never changes and every access to the memory behind it is an atomic operation
+/// (CSystemShim's xsys_atomic_*), so threads and processes may share it.
 public struct SharedCounters: @unchecked Sendable {
     private let base: UnsafeMutablePointer<UInt64>
     public let count: Int

@@ -5,6 +5,9 @@ import CSystemShim
 
 /// A region of memory shared between the supervisor and its workers (the scoreboard), backed by a memfd
 /// that children inherit by descriptor number.
+///
+/// Sendable by hand: its properties never change after init, and the mapping lives as long as the object; what
+/// is inside is read and written only through `SharedCounters`' atomics.
 public final class SharedMemory: @unchecked Sendable {
     public let fd: Int32
     public let size: Int

@@ -5,8 +5,8 @@ import CSystemShim
 
 /// A joinable OS thread. The pool and the HTTP client need real threads (blocking libfcgi accepts,
 /// a libcurl event loop), not tasks of the cooperative pool.
-public final class OSThread: @unchecked Sendable {
-    private var handle: pthread_t
+public final class OSThread: Sendable {
+    private let handle: pthread_t
 
     private init(handle: pthread_t) { self.handle = handle }
 
@@ -29,33 +29,23 @@ public final class OSThread: @unchecked Sendable {
         return OSThread(handle: handle)
     }
 
-    /// Waits for the thread to end.
+    /// Waits for the thread to end. Never call it from the thread itself (it would wait for ever).
     public func join() {
         pthread_join(handle, nil)
+    }
+
+    /// Lets the thread end on its own, its resources freed then (instead of `join`).
+    public func detach() {
+        pthread_detach(handle)
+    }
+
+    /// True when called on this thread.
+    public var isCurrent: Bool {
+        pthread_equal(pthread_self(), handle) != 0
     }
 }
 
 /// Names the calling thread.
 public func setCurrentThreadName(_ name: String) {
     _ = xsys_set_thread_name(name)
-}
-
-/// A plain mutual-exclusion lock around non-Sendable state that several threads or tasks share (a database
-/// session). Never held across an await.
-public final class Lock: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-
-    public init() {
-        pthread_mutex_init(&mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(&mutex)
-    }
-
-    public func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
-    }
 }

@@ -1,17 +1,26 @@
 /// What went wrong talking to PostgreSQL. Server errors carry the SQLSTATE so callers can tell a unique
-/// violation (23505) from a serialization failure (40001) from a fault.
+/// violation (23505) from a fault; a lost link says whether the command may have taken effect, so that only a
+/// command that certainly did not is repeated.
 public enum PostgresError: Error, Sendable, CustomStringConvertible {
-    /// Could not connect (refused, unreachable, authentication) within the deadline.
+    /// Whether a command that failed with its link may have been applied.
+    public enum Effect: Sendable, Equatable {
+        /// Certainly not applied: it never reached the server, or its transaction was never committed.
+        case none
+        /// It reached the server and its answer was lost: it may have been applied.
+        case unknown
+    }
+
+    /// Could not connect (refused, unreachable, authentication) within the deadline; nothing was sent.
     case connectionFailed(String)
-    /// The connection broke during a command; the command's outcome is unknown.
-    case connectionLost(String)
+    /// The link broke around a command.
+    case connectionLost(String, effect: Effect)
     /// No answer within the deadline; the connection was closed.
-    case timeout(seconds: Double)
+    case timeout(seconds: Double, effect: Effect)
     /// The server refused the command.
     case server(ServerError)
     /// A value could not be read as the requested Swift type.
-    case decoding(column: Int, expected: String, found: String)
-    /// A caller error: wrong column index, statement misuse.
+    case decoding(column: String, expected: String, found: String)
+    /// A caller error: a missing column, statement misuse.
     case misuse(String)
 
     public struct ServerError: Sendable, CustomStringConvertible {
@@ -25,6 +34,12 @@ public enum PostgresError: Error, Sendable, CustomStringConvertible {
             if let constraint { text += " constraint \(constraint)" }
             return text
         }
+
+        /// Class 08 connection exceptions, 57P01-57P03 admin shutdown, crash shutdown, cannot connect now, and
+        /// 53300 too many connections: the server is going away or full, not refusing the command itself.
+        var isUnavailable: Bool {
+            sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300"].contains(sqlState)
+        }
     }
 
     /// True when the database could not be reached or the link broke: the caller should answer 503 and the
@@ -32,11 +47,16 @@ public enum PostgresError: Error, Sendable, CustomStringConvertible {
     public var isUnavailable: Bool {
         switch self {
         case .connectionFailed, .connectionLost, .timeout: return true
-        case .server(let error):
-            // Class 08 connection exceptions, 57P01-57P03 admin shutdown / crash shutdown / cannot connect now,
-            // 53300 too many connections.
-            return error.sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300"].contains(error.sqlState)
+        case .server(let error): return error.isUnavailable
         case .decoding, .misuse: return false
+        }
+    }
+
+    /// True when repeating the command cannot apply it twice: it was certainly not applied the first time.
+    public var isSafeToRetry: Bool {
+        switch self {
+        case .connectionFailed, .connectionLost(_, .none), .timeout(_, .none): return true
+        default: return false
         }
     }
 
@@ -46,13 +66,18 @@ public enum PostgresError: Error, Sendable, CustomStringConvertible {
     }
 
     public var isUniqueViolation: Bool { sqlState == "23505" }
-    public var isSerializationFailure: Bool { sqlState == "40001" || sqlState == "40P01" }
+
+    /// A deadlock or a serialization failure: PostgreSQL rolled the command back, and running it again may well
+    /// succeed.
+    public var isTransientConflict: Bool { sqlState == "40P01" || sqlState == "40001" }
 
     public var description: String {
         switch self {
         case .connectionFailed(let message): return "cannot connect to PostgreSQL: \(message)"
-        case .connectionLost(let message): return "lost the PostgreSQL connection: \(message)"
-        case .timeout(let seconds): return "PostgreSQL did not answer within \(seconds) s"
+        case .connectionLost(let message, let effect):
+            return "lost the PostgreSQL connection\(effect == .unknown ? " (the command's outcome is unknown)" : ""): \(message)"
+        case .timeout(let seconds, let effect):
+            return "PostgreSQL did not answer within \(seconds) s\(effect == .unknown ? " (the command's outcome is unknown)" : "")"
         case .server(let error): return "PostgreSQL: \(error)"
         case .decoding(let column, let expected, let found): return "column \(column): expected \(expected), found \(found)"
         case .misuse(let message): return message

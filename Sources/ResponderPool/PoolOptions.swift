@@ -9,14 +9,12 @@ public struct PoolOptions: Sendable {
     public var maxBodyBytes: Int
     /// Requests slower than this are logged and counted as slow.
     public var slowRequestSeconds: Double
-    /// Path of the internal status page (nginx exposes it on loopback only).
-    public var statusPath: String
     /// How long SIGTERM waits for in-flight requests before killing what is left.
     public var drainTimeoutSeconds: Double
     public var backlog: Int32
 
     public init(listenPath: String?, workers: Int, threadsPerWorker: Int, maxRequestsPerWorker: Int = 0,
-                maxBodyBytes: Int = 65536, slowRequestSeconds: Double = 1, statusPath: String = "/status",
+                maxBodyBytes: Int = 65536, slowRequestSeconds: Double = 1,
                 drainTimeoutSeconds: Double = 30, backlog: Int32 = 1024) {
         self.listenPath = listenPath
         self.workers = workers
@@ -24,7 +22,6 @@ public struct PoolOptions: Sendable {
         self.maxRequestsPerWorker = maxRequestsPerWorker
         self.maxBodyBytes = maxBodyBytes
         self.slowRequestSeconds = slowRequestSeconds
-        self.statusPath = statusPath
         self.drainTimeoutSeconds = drainTimeoutSeconds
         self.backlog = backlog
     }

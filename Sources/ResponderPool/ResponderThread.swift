@@ -6,7 +6,7 @@ import Platform
 /// One responder thread: waits for a connection (epoll on the listening socket and the wake pipe, because a
 /// thread blocked inside libfcgi's accept cannot be woken), reads the request, hands it to the responder and
 /// writes the answer.
-final class ResponderThread: @unchecked Sendable {
+final class ResponderThread: Sendable {
     private let index: Int
     private let slot: Int
     private let listenFD: Int32
@@ -14,12 +14,12 @@ final class ResponderThread: @unchecked Sendable {
     private let state: WorkerState
     private let scoreboard: Scoreboard
     private let options: PoolOptions
-    private let statusPage: StatusPage
+    private let poolStatus: PoolStatus
     private let factory: any ResponderFactory
     private let log = Logger("pool")
 
     init(index: Int, slot: Int, listenFD: Int32, wake: WakePipe, state: WorkerState, scoreboard: Scoreboard,
-         options: PoolOptions, statusPage: StatusPage, factory: any ResponderFactory) {
+         options: PoolOptions, poolStatus: PoolStatus, factory: any ResponderFactory) {
         self.index = index
         self.slot = slot
         self.listenFD = listenFD
@@ -27,12 +27,12 @@ final class ResponderThread: @unchecked Sendable {
         self.state = state
         self.scoreboard = scoreboard
         self.options = options
-        self.statusPage = statusPage
+        self.poolStatus = poolStatus
         self.factory = factory
     }
 
     func run() {
-        let responder = factory.makeResponder(thread: index)
+        let responder = factory.makeResponder(thread: index, poolStatus: poolStatus)
         let exchange = FastCGIRequest(listeningSocket: listenFD)
         let waiter: AcceptorWait
         do {
@@ -60,12 +60,7 @@ final class ResponderThread: @unchecked Sendable {
         let started = Monotonic.nanoseconds()
         scoreboard.add(slot, .busy)
         var request = makeRequest(exchange)
-        let response: HTTPResponse
-        if request.path == options.statusPath {
-            response = statusPage.render(request)
-        } else {
-            response = responder.respond(to: request)
-        }
+        let response = responder.respond(to: request)
         exchange.write(response.cgiHead())
         if request.method != "HEAD" { exchange.write(response.body) }
         exchange.finish()

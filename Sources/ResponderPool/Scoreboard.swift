@@ -3,7 +3,7 @@ import Platform
 /// The pool's shared scoreboard (php-fpm keeps the same in shared memory): pool-wide counters written by the
 /// supervisor and one slot per worker process written by that worker. Any worker can render the status page
 /// from it; every cell is a 64-bit atomic.
-struct Scoreboard: @unchecked Sendable {
+struct Scoreboard: Sendable {
     enum Pool: Int, CaseIterable {
         case startedAt, configuredWorkers, threadsPerWorker, supervisorPID
         /// Requests and slow requests of workers that have exited (live workers' counts are in their slots).

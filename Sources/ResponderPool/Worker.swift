@@ -28,11 +28,11 @@ enum WorkerProcess {
             Processes.exitNow(1)
         }
         let state = WorkerState()
-        let statusPage = StatusPage(scoreboard: scoreboard, listenFD: listenFD)
+        let poolStatus = PoolStatus(scoreboard: scoreboard, listenFD: listenFD)
         var threads: [OSThread] = []
         for index in 0..<options.threadsPerWorker {
             let thread = ResponderThread(index: index, slot: slot, listenFD: listenFD, wake: wake, state: state,
-                                         scoreboard: scoreboard, options: options, statusPage: statusPage,
+                                         scoreboard: scoreboard, options: options, poolStatus: poolStatus,
                                          factory: factory)
             do {
                 threads.append(try OSThread.start(name: "xomify-w\(slot)t\(index)") { thread.run() })

@@ -1,9 +1,10 @@
 import Model
+import Text
 
 /// `Retry-After` in seconds: either delta-seconds or an HTTP date (RFC 9110 §10.2.3).
 enum RetryAfter {
     static func seconds(_ value: String?, now: Int64) -> Double? {
-        guard let value = value?.trimmingCharacters() , !value.isEmpty else { return nil }
+        guard let value = value?.trimmed(), !value.isEmpty else { return nil }
         if let seconds = Double(value), seconds >= 0 { return seconds }
         guard let date = httpDate(value) else { return nil }
         return Double(max(0, date - now))
@@ -20,14 +21,5 @@ enum RetryAfter {
         guard clock.count == 3, let hour = Int(clock[0]), let minute = Int(clock[1]), let second = Int(clock[2]),
               let date = CivilDate(year: year, month: month + 1, day: day) else { return nil }
         return Int64(date.daysSinceEpoch) * 86400 + Int64(hour * 3600 + minute * 60 + second)
-    }
-}
-
-extension String {
-    func trimmingCharacters() -> String {
-        var text = Substring(self)
-        while let first = text.first, first.isWhitespace { text.removeFirst() }
-        while let last = text.last, last.isWhitespace { text.removeLast() }
-        return String(text)
     }
 }

@@ -25,6 +25,14 @@ public enum SpotifyError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// True when a playlist write found the playlist gone: deleted (404), or no longer the user's (403).
+    public var meansPlaylistGone: Bool {
+        switch self {
+        case .notFound, .forbidden: return true
+        default: return false
+        }
+    }
+
     public var description: String {
         switch self {
         case .invalidGrant(let why): return "refresh token refused (\(why))"

@@ -1,69 +1,107 @@
 import Platform
 import Postgres
 
-/// A database session: one connection, owned by one thread (a pool thread or a job). It reconnects on demand,
-/// and after a failed connect it answers "unavailable" at once for a short while instead of trying again on
-/// every request, so an outage gives fast 503s rather than requests queueing behind connect attempts.
+/// A database session: one connection, owned by one thread (a pool thread or a job's database thread). Only
+/// the stores of this module run SQL through it: its commands are internal, so the compiler keeps SQL here.
+///
+/// It reconnects on demand, and after a failed connect it answers "unavailable" at once for a short while
+/// (`StoreOptions.reconnectInterval`). A command is repeated once only when repeating it cannot apply anything
+/// twice: after a broken link, a read always, a write or a transaction only when PostgreSQL certainly did not
+/// apply it (`PostgresError.isSafeToRetry`); after a deadlock or a serialization failure (rolled back).
 public final class Database {
-    public let connection: Connection
+    let connection: Connection
+    private let options: StoreOptions
     private var lastConnectFailure: Double?
-    private let retryInterval: Double
 
-    public init(conninfo: String, options: Connection.Options = Connection.Options(), retryInterval: Double = 0.25) {
-        connection = Connection(conninfo: conninfo, options: options)
-        self.retryInterval = retryInterval
+    public init(conninfo: String, options: StoreOptions) {
+        self.options = options
+        connection = Connection(conninfo: conninfo, options: Connection.Options(
+            connectTimeout: options.connectTimeout, commandTimeout: options.commandTimeout,
+            statementTimeoutMilliseconds: options.statementTimeoutMilliseconds, applicationName: options.applicationName))
     }
 
-    /// Runs `body` on a live connection, mapping PostgreSQL errors to store errors.
+    /// Runs a read-only statement and decodes its result.
+    func read<T>(_ statement: PreparedStatement, _ parameters: [any PostgresEncodable] = [],
+                 _ decode: (QueryResult) throws -> T) throws(StoreError) -> T {
+        try attempt(writing: false) { connection in try decode(connection.execute(statement, parameters)) }
+    }
+
+    /// Runs one writing statement (an insert, an update, an upsert) and decodes what it returns.
     @discardableResult
-    public func run<T>(_ body: (Connection) throws(PostgresError) -> T) throws(StoreError) -> T {
-        if !connection.isConnected, let failed = lastConnectFailure, Monotonic.seconds() - failed < retryInterval {
-            throw .unavailable("reconnect pending")
-        }
-        do {
-            try connection.connect()
-        } catch {
-            lastConnectFailure = Monotonic.seconds()
-            throw StoreError(error)
-        }
-        lastConnectFailure = nil
-        do {
-            return try body(connection)
-        } catch {
-            return try retryOnceIfBroken(error, body)
-        }
+    func write<T>(_ statement: PreparedStatement, _ parameters: [any PostgresEncodable] = [],
+                  _ decode: (QueryResult) throws -> T) throws(StoreError) -> T {
+        try attempt(writing: true) { connection in try decode(connection.execute(statement, parameters)) }
     }
 
-    /// A connection that broke before this command (PostgreSQL restarted while we were idle) fails the
-    /// command's first attempt; one retry on a fresh connection hides that from the caller. Only for reads
-    /// and idempotent writes: callers use `run` for both, and every write here is an upsert or guarded update.
-    private func retryOnceIfBroken<T>(_ error: PostgresError, _ body: (Connection) throws(PostgresError) -> T) throws(StoreError) -> T {
-        guard case .connectionLost = error else { throw StoreError(error) }
-        do {
-            try connection.connect()
-            return try body(connection)
-        } catch {
-            if !connection.isConnected { lastConnectFailure = Monotonic.seconds() }
-            throw StoreError(error)
-        }
+    /// Runs one writing statement whose result is not needed.
+    func write(_ statement: PreparedStatement, _ parameters: [any PostgresEncodable] = []) throws(StoreError) {
+        try write(statement, parameters) { _ in () }
     }
 
-    /// Runs `body` in one transaction.
+    /// Runs `body` in one transaction (several statements that stand or fall together).
     @discardableResult
-    public func transaction<T>(_ body: (Connection) throws(PostgresError) -> T) throws(StoreError) -> T {
-        try run { connection throws(PostgresError) in
-            try connection.transaction { () throws(PostgresError) -> T in try body(connection) }
-        }
+    func transaction<T>(_ body: (Connection) throws -> T) throws(StoreError) -> T {
+        try attempt(writing: true) { connection in try connection.transaction { try body(connection) } }
     }
 
     /// True when PostgreSQL answers a trivial query within `timeout` seconds.
     public func ping(timeout: Double) -> Bool {
         do {
-            return try run { connection throws(PostgresError) in
-                try connection.prepared("ping", "SELECT 1", [], timeout: timeout).rowCount == 1
+            return try attempt(writing: false) { connection in
+                try connection.execute(Database.pingStatement, [], timeout: timeout).rowCount == 1
             }
         } catch {
             return false
+        }
+    }
+
+    private static let pingStatement = PreparedStatement("SELECT 1")
+
+    /// One call with at most one repetition, as the type comment says.
+    private func attempt<T>(writing: Bool, _ body: (Connection) throws -> T) throws(StoreError) -> T {
+        if !connection.isConnected, let failed = lastConnectFailure, Monotonic.seconds() - failed < options.reconnectInterval {
+            throw .unavailable("reconnect pending")
+        }
+        do {
+            let value = try body(connection)
+            lastConnectFailure = nil
+            return value
+        } catch {
+            guard let failure = Database.linkFailure(error), Database.worthRepeating(failure, writing: writing) else {
+                noteFailure(error)
+                throw StoreError(error, writing: writing)
+            }
+        }
+        do {
+            return try body(connection)
+        } catch {
+            noteFailure(error)
+            throw StoreError(error, writing: writing)
+        }
+    }
+
+    /// A link that broke (a read may always be repeated; a write only when it certainly did not take effect), or
+    /// a deadlock or serialization failure, which PostgreSQL rolled back.
+    private static func worthRepeating(_ failure: PostgresError, writing: Bool) -> Bool {
+        if failure.isTransientConflict { return true }
+        guard case .connectionLost = failure else { return false }
+        return !writing || failure.isSafeToRetry
+    }
+
+    private func noteFailure(_ error: any Error) {
+        if case .connectionFailed = Database.linkFailure(error) { lastConnectFailure = Monotonic.seconds() }
+    }
+
+    /// The database error behind a failure, when there is one.
+    private static func linkFailure(_ error: any Error) -> PostgresError? {
+        switch error {
+        case let error as PostgresError: return error
+        case let error as TransactionError<any Error>:
+            switch error {
+            case .database(let inner): return inner
+            case .body(let inner): return inner as? PostgresError
+            }
+        default: return nil
         }
     }
 }

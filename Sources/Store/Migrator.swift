@@ -32,12 +32,17 @@ public struct Migrator {
         }
     }
 
-    /// Arbitrary, fixed: the advisory lock key of migrations.
-    static let lockKey = 0x786f6d69_6679 // "xomify"
+    /// Arbitrary, fixed: the advisory lock key of migrations ("xomify").
+    static let lockKey = 0x786f6d69_6679
 
+    private let connection: Connection
     private let log = Logger("migrate")
 
-    public init() {}
+    public init(conninfo: String, options: StoreOptions = .administration) {
+        connection = Connection(conninfo: conninfo, options: Connection.Options(
+            connectTimeout: options.connectTimeout, commandTimeout: options.commandTimeout,
+            statementTimeoutMilliseconds: options.statementTimeoutMilliseconds, applicationName: options.applicationName))
+    }
 
     /// The migration files of `directory`, in order.
     public static func load(directory: String) throws(MigrationError) -> [Migration] {
@@ -58,10 +63,9 @@ public struct Migrator {
     }
 
     /// Applies what is pending; returns the versions applied by this call.
-    public func migrate(_ connection: Connection, _ migrations: [Migration]) throws(MigrationError) -> [String] {
+    public func migrate(_ migrations: [Migration]) throws(MigrationError) -> [String] {
         do {
-            try connection.connect()
-            _ = try connection.query("SELECT pg_advisory_lock($1)", [Migrator.lockKey], timeout: 600)
+            try connection.query("SELECT pg_advisory_lock($1)", [Migrator.lockKey], timeout: 600)
         } catch {
             throw .database(error)
         }
@@ -94,7 +98,9 @@ public struct Migrator {
                                          [migration.version, migration.name, migration.checksum])
                 }
             } catch {
-                throw .failed(version: migration.version, error)
+                switch error {
+                case .body(let inner), .database(let inner): throw .failed(version: migration.version, inner)
+                }
             }
             log.info("applied migration", ["version": migration.version, "name": migration.name])
             done.append(migration.version)

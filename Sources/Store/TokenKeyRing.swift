@@ -26,7 +26,7 @@ public struct TokenKeyRing: Sendable {
     public init(parsing text: String) throws(ParseError) {
         var keys: [UInt8: [UInt8]] = [:]
         var current: UInt8?
-        for (index, raw) in text.split(whereSeparator: \.isNewline).enumerated() {
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = raw.filter { $0 != " " && $0 != "\t" }
             if line.isEmpty || line.hasPrefix("#") { continue }
             var version: UInt8 = 1

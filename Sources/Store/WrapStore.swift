@@ -1,9 +1,11 @@
 import JSON
 import Model
 import Postgres
+import Text
 
 /// Wraps. Each row keeps the wrap both as columns (for reporting and for the jobs) and as the API's JSON
 /// (rendered here whenever the row is written), so reads concatenate stored JSON instead of building it.
+/// The wrap's revision and the user's wraps revision are bumped by triggers (sql/0007) when the JSON changes.
 public struct WrapStore {
     private let database: Database
 
@@ -19,29 +21,70 @@ public struct WrapStore {
         public var wrapsRevision: Int64?
     }
 
+    /// The columns of a stored wrap that a resumed job reads back.
+    enum Column: Int, ColumnSet {
+        case shortTermTrackIds, mediumTermTrackIds, longTermTrackIds, shortTermArtistIds, mediumTermArtistIds,
+             longTermArtistIds, genreScores, playlistId, firstHalfPlaylistId, yearPlaylistId, createdAt
+    }
+
+    private enum SQL {
+        static let summary = PreparedStatement("""
+            SELECT active, active_wrapped, active_release_radar, wraps_revision FROM users WHERE email = $1
+            """)
+        /// One row for the user (month_key NULL) and one per wrap, with no ORDER BY: sorting in PostgreSQL (a
+        /// join followed by `ORDER BY month_key`) copies every ~5 KB api_json into sort memory, which cost about
+        /// a third of PostgreSQL's time for this query (Benchmarks/README.md). The month keys are ordered here.
+        static let summaryWithWraps = PreparedStatement("""
+            SELECT active, active_wrapped, active_release_radar, wraps_revision, NULL::text, NULL::text
+            FROM users WHERE email = $1
+            UNION ALL
+            SELECT NULL, NULL, NULL, NULL, month_key, api_json FROM wrapped_months WHERE email = $1
+            """)
+        static let monthJSON = PreparedStatement("SELECT api_json FROM wrapped_months WHERE email = $1 AND month_key = $2")
+        static let monthRevision = PreparedStatement("""
+            SELECT revision FROM wrapped_months WHERE email = $1 AND month_key = $2
+            """)
+        static let yearRevisions = PreparedStatement("""
+            SELECT revision FROM wrapped_months WHERE email = $1 AND month_key LIKE $2 ORDER BY month_key DESC
+            """)
+        static let yearJSON = PreparedStatement("""
+            SELECT api_json FROM wrapped_months WHERE email = $1 AND month_key LIKE $2 ORDER BY month_key DESC
+            """)
+        static let save = PreparedStatement("""
+            INSERT INTO wrapped_months AS w (email, month_key, short_term_track_ids, medium_term_track_ids,
+                long_term_track_ids, short_term_artist_ids, medium_term_artist_ids, long_term_artist_ids,
+                genre_scores, playlist_id, first_half_playlist_id, year_playlist_id, created_at, api_json)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, to_timestamp($13), $14)
+            ON CONFLICT (email, month_key) DO UPDATE SET
+                short_term_track_ids = EXCLUDED.short_term_track_ids,
+                medium_term_track_ids = EXCLUDED.medium_term_track_ids,
+                long_term_track_ids = EXCLUDED.long_term_track_ids,
+                short_term_artist_ids = EXCLUDED.short_term_artist_ids,
+                medium_term_artist_ids = EXCLUDED.medium_term_artist_ids,
+                long_term_artist_ids = EXCLUDED.long_term_artist_ids,
+                genre_scores = EXCLUDED.genre_scores,
+                playlist_id = EXCLUDED.playlist_id,
+                first_half_playlist_id = EXCLUDED.first_half_playlist_id,
+                year_playlist_id = EXCLUDED.year_playlist_id,
+                created_at = EXCLUDED.created_at,
+                api_json = EXCLUDED.api_json
+            """)
+        static let read = PreparedStatement("""
+            SELECT \(Column.selectList) FROM wrapped_months WHERE email = $1 AND month_key = $2
+            """)
+    }
+
     public func summary(_ email: Email) throws(StoreError) -> Summary {
-        try database.run { connection throws(PostgresError) in
-            guard let row = try connection.prepared("wraps_summary", """
-                SELECT active, active_wrapped, active_release_radar, wraps_revision FROM users WHERE email = $1
-                """, [email]).first else { return Summary() }
+        try database.read(SQL.summary, [email]) { result in
+            guard let row = result.first else { return Summary() }
             return Summary(active: try row.decode(0), activeWrapped: try row.decode(1),
                            activeReleaseRadar: try row.decode(2), wrapsRevision: try row.decode(3))
         }
     }
 
     /// The summary and every wrap, newest first, in one round trip.
-    ///
-    /// One row for the user (month_key NULL) and one per wrap, with no ORDER BY: sorting in PostgreSQL (a join
-    /// followed by `ORDER BY month_key`) copies every ~5 KB api_json into sort memory, which cost about a third
-    /// of PostgreSQL's time for this query (Benchmarks/README.md). The 24 month keys are ordered here instead.
     public func summaryWithWraps(_ email: Email) throws(StoreError) -> (Summary, WrapsJSON) {
-        try database.run { connection throws(PostgresError) in
-            let result = try connection.prepared("wraps_all_unsorted", """
-                SELECT active, active_wrapped, active_release_radar, wraps_revision, NULL::text, NULL::text
-                FROM users WHERE email = $1
-                UNION ALL
-                SELECT NULL, NULL, NULL, NULL, month_key, api_json FROM wrapped_months WHERE email = $1
-                """, [email])
+        try database.read(SQL.summaryWithWraps, [email]) { result in
             var summaryRow: Row?
             var wraps: [(month: String, row: Row)] = []
             wraps.reserveCapacity(result.rowCount)
@@ -60,12 +103,10 @@ public struct WrapStore {
         }
     }
 
-    /// The JSON of one wrap and its revision, nil when there is none.
+    /// The JSON of one wrap, nil when there is none.
     public func wrapJSON(_ email: Email, month: MonthKey) throws(StoreError) -> [UInt8]? {
-        try database.run { connection throws(PostgresError) in
-            guard let row = try connection.prepared("wrap_month", """
-                SELECT api_json FROM wrapped_months WHERE email = $1 AND month_key = $2
-                """, [email, month]).first else { return nil }
+        try database.read(SQL.monthJSON, [email, month]) { result in
+            guard let row = result.first else { return nil }
             var bytes: [UInt8] = []
             row.appendBytes(0, to: &bytes)
             return bytes
@@ -73,91 +114,58 @@ public struct WrapStore {
     }
 
     public func wrapRevision(_ email: Email, month: MonthKey) throws(StoreError) -> Int64? {
-        try database.run { connection throws(PostgresError) in
-            try connection.prepared("wrap_month_revision", """
-                SELECT revision FROM wrapped_months WHERE email = $1 AND month_key = $2
-                """, [email, month]).first.map { row throws(PostgresError) in try row.decode(0, as: Int64.self) }
-        }
+        try database.read(SQL.monthRevision, [email, month]) { result in try result.first?.decode(0, as: Int64.self) }
     }
 
     /// The revisions of a year's wraps, a fingerprint of that answer (ETag) without reading the wraps.
     public func yearRevisions(_ email: Email, year: Int) throws(StoreError) -> [Int64] {
-        try database.run { connection throws(PostgresError) in
-            try connection.prepared("wrap_year_revisions", """
-                SELECT revision FROM wrapped_months WHERE email = $1 AND month_key LIKE $2 ORDER BY month_key DESC
-                """, [email, WrapStore.yearPattern(year)]).rows.map { row throws(PostgresError) in try row.decode(0, as: Int64.self) }
+        try database.read(SQL.yearRevisions, [email, WrapStore.yearPattern(year)]) { result in
+            try result.rows.map { row in try row.decode(0, as: Int64.self) }
         }
     }
 
     /// A year's wraps, newest first.
     public func yearWraps(_ email: Email, year: Int) throws(StoreError) -> WrapsJSON {
-        try database.run { connection throws(PostgresError) in
-            let result = try connection.prepared("wrap_year", """
-                SELECT api_json FROM wrapped_months WHERE email = $1 AND month_key LIKE $2 ORDER BY month_key DESC
-                """, [email, WrapStore.yearPattern(year)])
-            return WrapsJSON(rows: Array(result.rows), column: 0)
+        try database.read(SQL.yearJSON, [email, WrapStore.yearPattern(year)]) { result in
+            WrapsJSON(rows: Array(result.rows), column: 0)
         }
     }
 
     private static func yearPattern(_ year: Int) -> String {
-        let text = String(year)
-        return String(repeating: "0", count: max(0, 4 - text.count)) + text + "-%"
+        ZeroPadding.pad(year, 4) + "-%"
     }
 
     // MARK: Writing (the wrapped job)
 
-    /// Stores a wrap (replacing one for the same month) and bumps the user's wraps revision, in one transaction.
+    /// Stores a wrap (replacing one for the same month).
     public func save(_ wrap: Wrap) throws(StoreError) {
         let api = String(decoding: wrap.apiJSON(), as: UTF8.self)
         let genres = WrapStore.genreScoresJSON(wrap.genres)
-        try database.transaction { connection throws(PostgresError) in
-            try connection.prepared("wrap_save", """
-                INSERT INTO wrapped_months AS w (email, month_key, short_term_track_ids, medium_term_track_ids,
-                    long_term_track_ids, short_term_artist_ids, medium_term_artist_ids, long_term_artist_ids,
-                    genre_scores, playlist_id, first_half_playlist_id, year_playlist_id, created_at, api_json)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, to_timestamp($13), $14)
-                ON CONFLICT (email, month_key) DO UPDATE SET
-                    short_term_track_ids = EXCLUDED.short_term_track_ids,
-                    medium_term_track_ids = EXCLUDED.medium_term_track_ids,
-                    long_term_track_ids = EXCLUDED.long_term_track_ids,
-                    short_term_artist_ids = EXCLUDED.short_term_artist_ids,
-                    medium_term_artist_ids = EXCLUDED.medium_term_artist_ids,
-                    long_term_artist_ids = EXCLUDED.long_term_artist_ids,
-                    genre_scores = EXCLUDED.genre_scores,
-                    playlist_id = EXCLUDED.playlist_id,
-                    first_half_playlist_id = EXCLUDED.first_half_playlist_id,
-                    year_playlist_id = EXCLUDED.year_playlist_id,
-                    created_at = EXCLUDED.created_at,
-                    api_json = EXCLUDED.api_json,
-                    revision = nextval('revisions')
-                """, [wrap.email, wrap.month, wrap.topTrackIDs.shortTerm, wrap.topTrackIDs.mediumTerm,
-                      wrap.topTrackIDs.longTerm, wrap.topArtistIDs.shortTerm, wrap.topArtistIDs.mediumTerm,
-                      wrap.topArtistIDs.longTerm, JSONText(genres), wrap.playlistID, wrap.firstHalfPlaylistID,
-                      wrap.yearPlaylistID, Int(wrap.createdAt.seconds), api])
-            try connection.prepared("user_wraps_changed", """
-                UPDATE users SET wraps_revision = nextval('revisions') WHERE email = $1
-                """, [wrap.email])
-        }
+        try database.write(SQL.save, [
+            wrap.email, wrap.month, wrap.topTrackIDs.shortTerm, wrap.topTrackIDs.mediumTerm, wrap.topTrackIDs.longTerm,
+            wrap.topArtistIDs.shortTerm, wrap.topArtistIDs.mediumTerm, wrap.topArtistIDs.longTerm, JSONText(genres),
+            wrap.playlistID, wrap.firstHalfPlaylistID, wrap.yearPlaylistID, Int(wrap.createdAt.seconds), api,
+        ])
     }
 
     /// A stored wrap, read back from its columns (a resumed job continues from it).
     public func wrap(_ email: Email, month: MonthKey) throws(StoreError) -> Wrap? {
-        try database.run { connection throws(PostgresError) -> Wrap? in
-            guard let row = try connection.prepared("wrap_read", """
-                SELECT short_term_track_ids, medium_term_track_ids, long_term_track_ids, short_term_artist_ids,
-                       medium_term_artist_ids, long_term_artist_ids, genre_scores::text, playlist_id,
-                       first_half_playlist_id, year_playlist_id, created_at
-                FROM wrapped_months WHERE email = $1 AND month_key = $2
-                """, [email, month]).first else { return nil }
-            let genresText = try row.decode(6, as: String.self)
+        try database.read(SQL.read, [email, month]) { result -> Wrap? in
+            guard let row = try result.rows(named: Column.self).first else { return nil }
+            let genresText = try row.decode(.genreScores, as: String.self)
             guard let genres = WrapStore.parseGenreScores(genresText) else {
-                throw .decoding(column: 6, expected: "genre scores", found: String(genresText.prefix(40)))
+                throw StoreError.corrupt("genre scores of \(email) \(month): \(genresText.prefix(40))")
             }
             return Wrap(email: email, month: month,
-                        topTrackIDs: PerTimeRange(shortTerm: try row.decode(0), mediumTerm: try row.decode(1), longTerm: try row.decode(2)),
-                        topArtistIDs: PerTimeRange(shortTerm: try row.decode(3), mediumTerm: try row.decode(4), longTerm: try row.decode(5)),
-                        genres: genres, playlistID: try row.decode(7), firstHalfPlaylistID: try row.decode(8),
-                        yearPlaylistID: try row.decode(9), createdAt: try row.decode(10))
+                        topTrackIDs: PerTimeRange(shortTerm: try row.decode(.shortTermTrackIds),
+                                                  mediumTerm: try row.decode(.mediumTermTrackIds),
+                                                  longTerm: try row.decode(.longTermTrackIds)),
+                        topArtistIDs: PerTimeRange(shortTerm: try row.decode(.shortTermArtistIds),
+                                                   mediumTerm: try row.decode(.mediumTermArtistIds),
+                                                   longTerm: try row.decode(.longTermArtistIds)),
+                        genres: genres, playlistID: try row.decode(.playlistId),
+                        firstHalfPlaylistID: try row.decode(.firstHalfPlaylistId),
+                        yearPlaylistID: try row.decode(.yearPlaylistId), createdAt: try row.decode(.createdAt))
         }
     }
 

@@ -2,7 +2,6 @@ import API
 import Configuration
 import Log
 import Platform
-import Postgres
 import ResponderPool
 import Store
 
@@ -23,8 +22,6 @@ func serve(_ configuration: Configuration) -> Int32 {
     return Pool.run(options: options) { () throws(PoolStartError) in
         do {
             return try APIApplication(settings: APISettings.application(configuration))
-        } catch let error as ConfigurationError {
-            throw PoolStartError(error.description)
         } catch {
             throw PoolStartError("\(error)")
         }
@@ -45,9 +42,7 @@ func migrate(_ configuration: Configuration) -> Int32 {
     }
     do {
         let migrations = try Migrator.load(directory: directory)
-        let connection = Connection(conninfo: conninfo, options: .init(connectTimeout: 10, commandTimeout: 600,
-                                                                        applicationName: "xomify-migrate"))
-        let applied = try Migrator().migrate(connection, migrations)
+        let applied = try Migrator(conninfo: conninfo).migrate(migrations)
         log.info(applied.isEmpty ? "schema is up to date" : "migrations applied",
                  ["applied": applied.joined(separator: ","), "known": migrations.count])
         return 0

@@ -32,11 +32,11 @@ func run() async -> Int32 {
         settings = try JobSettings.load(configuration)
     } catch {
         Logger("wrapped").error("xomify-wrapped: \(error)")
-        return 78
+        return ExitStatus.configuration.rawValue
     }
     let month = arguments.period.flatMap(MonthKey.init) ?? WrappedJob.defaultMonth(now: WallClock.epochSeconds())
     return await WrappedJob.run(settings: settings, month: month,
-                                options: RunOptions(only: arguments.user, dryRun: arguments.dryRun))
+                                options: RunOptions(only: arguments.user, dryRun: arguments.dryRun)).rawValue
 }
 
 Processes.exitNow(await run())

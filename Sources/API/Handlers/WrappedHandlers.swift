@@ -6,18 +6,17 @@ import Store
 /// `/wrapped/*`: a user's wrap history and their monthly-wrapped enrolment.
 enum WrappedHandlers {
     /// GET /wrapped/data [/wrapped/all]: `{active, activeWrapped, activeReleaseRadar, wraps}` newest first.
-    static func all(_ context: RequestContext) throws(APIError) -> HTTPResponse {
+    static func all(_ context: RequestContext) throws -> HTTPResponse {
         var input = try Input(query: context.request.query, allowed: ["email"])
         let requested = input.email()
         try input.finish()
         let email = try context.targetEmail(requested)
         let wraps = context.services.wraps
         if context.request.header("if-none-match") != nil {
-            let summary = try storeCall { () throws(StoreError) in try wraps.summary(email) }
-            let tag = etag(email, summary)
-            if ETag.matches(context.request, tag) { return .notModified(tag) }
+            let tag = etag(email, try wraps.summary(email))
+            if context.clientHasCurrent(tag) { return .notModified(tag) }
         }
-        let (summary, wrapsJSON) = try storeCall { () throws(StoreError) in try wraps.summaryWithWraps(email) }
+        let (summary, wrapsJSON) = try wraps.summaryWithWraps(email)
         let head = Array("{\"active\":\(summary.active),\"activeWrapped\":\(summary.activeWrapped),\"activeReleaseRadar\":\(summary.activeReleaseRadar),\"wraps\":".utf8)
         var body: [UInt8] = []
         body.reserveCapacity(head.count + wrapsJSON.byteCount + 1)
@@ -33,7 +32,7 @@ enum WrappedHandlers {
     }
 
     /// GET /wrapped/month: one wrap, or 404.
-    static func month(_ context: RequestContext) throws(APIError) -> HTTPResponse {
+    static func month(_ context: RequestContext) throws -> HTTPResponse {
         var input = try Input(query: context.request.query, allowed: ["email", "monthKey"])
         let requested = input.email()
         let month = input.monthKey("monthKey")
@@ -41,19 +40,17 @@ enum WrappedHandlers {
         guard let month else { throw APIError.internalError }
         let email = try context.targetEmail(requested)
         let wraps = context.services.wraps
-        guard let revision = try storeCall({ () throws(StoreError) in try wraps.wrapRevision(email, month: month) }) else {
+        guard let revision = try wraps.wrapRevision(email, month: month) else {
             throw APIError.notFound("No wrap for \(month)")
         }
         let tag = ETag.make(["month", email.value, month.description, String(revision)])
-        if ETag.matches(context.request, tag) { return .notModified(tag) }
-        guard let body = try storeCall({ () throws(StoreError) in try wraps.wrapJSON(email, month: month) }) else {
-            throw APIError.notFound("No wrap for \(month)")
-        }
+        if context.clientHasCurrent(tag) { return .notModified(tag) }
+        guard let body = try wraps.wrapJSON(email, month: month) else { throw APIError.notFound("No wrap for \(month)") }
         return .okJSON(body, etag: tag)
     }
 
     /// GET /wrapped/year: that year's wraps, newest first (maybe none).
-    static func year(_ context: RequestContext) throws(APIError) -> HTTPResponse {
+    static func year(_ context: RequestContext) throws -> HTTPResponse {
         var input = try Input(query: context.request.query, allowed: ["email", "year"])
         let requested = input.email()
         let year = input.year("year")
@@ -61,10 +58,10 @@ enum WrappedHandlers {
         guard let year else { throw APIError.internalError }
         let email = try context.targetEmail(requested)
         let wraps = context.services.wraps
-        let revisions = try storeCall { () throws(StoreError) in try wraps.yearRevisions(email, year: year) }
+        let revisions = try wraps.yearRevisions(email, year: year)
         let tag = ETag.make(["year", email.value, String(year)] + revisions.map(String.init))
-        if ETag.matches(context.request, tag) { return .notModified(tag) }
-        let yearWraps = try storeCall { () throws(StoreError) in try wraps.yearWraps(email, year: year) }
+        if context.clientHasCurrent(tag) { return .notModified(tag) }
+        let yearWraps = try wraps.yearWraps(email, year: year)
         var body: [UInt8] = []
         body.reserveCapacity(yearWraps.byteCount)
         yearWraps.append(to: &body)
@@ -72,7 +69,7 @@ enum WrappedHandlers {
     }
 
     /// POST /wrapped/data [/wrapped/update]: opt in or out of the monthly wrapped, storing the token.
-    static func optIn(_ context: RequestContext) throws(APIError) -> HTTPResponse {
+    static func optIn(_ context: RequestContext) throws -> HTTPResponse {
         var input = try Input(body: context.request.body,
                               allowed: ["email", "userId", "refreshToken", "active", "releaseRadarId"])
         let requested = input.email()
@@ -90,8 +87,7 @@ enum WrappedHandlers {
         var enrolment = UserStore.Enrolment(userID: userID, refreshToken: refreshToken)
         enrolment.wrapped = active
         if let releaseRadarID { enrolment.releaseRadarPlaylistID = .set(releaseRadarID) }
-        let users = context.services.users
-        _ = try storeCall { () throws(StoreError) in try users.enrol(email, enrolment) }
+        _ = try context.services.users.enrol(email, enrolment)
         return .okJSON(JSON.string("User Opted into Monthly Wrapped Success.").serialized(), etag: nil)
     }
 }

@@ -5,20 +5,17 @@ import Store
 /// `/user/*`: the user object and its enrolment.
 enum UserHandlers {
     /// GET /user/user-table [/user/data]: the user object, or 404.
-    static func get(_ context: RequestContext) throws(APIError) -> HTTPResponse {
+    static func get(_ context: RequestContext) throws -> HTTPResponse {
         var input = try Input(query: context.request.query, allowed: ["email"])
         let requested = input.email()
         try input.finish()
         let email = try context.targetEmail(requested)
         let users = context.services.users
-        if context.request.header("if-none-match") != nil,
-           let revision = try storeCall({ () throws(StoreError) in try users.revision(email) }) {
+        if context.request.header("if-none-match") != nil, let revision = try users.revision(email) {
             let tag = etag(email, revision)
-            if ETag.matches(context.request, tag) { return .notModified(tag) }
+            if context.clientHasCurrent(tag) { return .notModified(tag) }
         }
-        guard let user = try storeCall({ () throws(StoreError) in try users.user(email) }) else {
-            throw APIError.notFound("No such user")
-        }
+        guard let user = try users.user(email) else { throw APIError.notFound("No such user") }
         return .okJSON(user.apiJSON(), etag: etag(email, user.revision))
     }
 
@@ -27,7 +24,7 @@ enum UserHandlers {
     }
 
     /// POST /user/user-table [/user/update]: token fields, enrolment fields, or both, in one statement.
-    static func update(_ context: RequestContext) throws(APIError) -> HTTPResponse {
+    static func update(_ context: RequestContext) throws -> HTTPResponse {
         var input = try Input(body: context.request.body, allowed: [
             "email", "userId", "refreshToken", "displayName", "avatar",
             "wrappedEnrolled", "releaseRadarEnrolled", "activeWrapped", "activeReleaseRadar",
@@ -64,11 +61,9 @@ enum UserHandlers {
             enrolment.avatarURL = avatar
             enrolment.wrapped = wrapped
             enrolment.releaseRadar = releaseRadar
-            user = try storeCall { () throws(StoreError) in try users.enrol(email, enrolment) }
+            user = try users.enrol(email, enrolment)
         } else {
-            guard let updated = try storeCall({ () throws(StoreError) in
-                try users.setEnrolment(email, wrapped: wrapped, releaseRadar: releaseRadar)
-            }) else {
+            guard let updated = try users.setEnrolment(email, wrapped: wrapped, releaseRadar: releaseRadar) else {
                 throw APIError.notFound("No such user; send refreshToken to create it")
             }
             user = updated

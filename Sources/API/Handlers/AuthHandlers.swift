@@ -8,32 +8,17 @@ import Store
 enum AuthHandlers {
     static let tokenLifetime: Int64 = 7 * 86400
 
-    static func login(_ context: RequestContext) throws(APIError) -> HTTPResponse {
+    static func login(_ context: RequestContext) throws -> HTTPResponse {
         var input = try Input(body: context.request.body, allowed: ["spotifyAccessToken", "email"])
         let accessToken = input.string("spotifyAccessToken", required: true, maxLength: 4096)
         let requested = input.email()
         try input.finish()
         guard let accessToken else { throw APIError.internalError }
 
-        let profile: SpotifyProfile
-        do {
-            profile = try context.services.spotify.profile(accessToken: accessToken)
-        } catch {
-            switch error {
-            case .unauthorized, .forbidden, .badRequest:
-                var failure = APIError(401, .invalidToken, "Spotify did not accept the access token")
-                failure.headers = [("WWW-Authenticate", "Bearer error=\"invalid_token\"")]
-                throw failure
-            default:
-                var failure = APIError(502, .badGateway, "Spotify could not be reached; try again shortly")
-                failure.cause = error.description
-                throw failure
-            }
-        }
-
+        let profile = try context.services.spotify.profile(accessToken: accessToken)
         let users = context.services.users
         let user: User
-        if let known = try storeCall({ () throws(StoreError) in try users.user(spotifyID: profile.id) }) {
+        if let known = try users.user(spotifyID: profile.id) {
             // The Spotify id decides who this is; an email that names someone else is refused.
             if let requested, requested != known.email {
                 throw APIError(409, .conflict, "This Spotify account is registered to another email")
@@ -46,10 +31,8 @@ enum AuthHandlers {
             do {
                 user = try users.createForLogin(email, spotifyID: profile.id, displayName: profile.displayName)
             } catch {
-                if case .conflict = error {
-                    throw APIError(409, .conflict, "That email belongs to another Spotify account")
-                }
-                throw APIError(error)
+                guard case .conflict = error else { throw error }
+                throw APIError(409, .conflict, "That email belongs to another Spotify account")
             }
         }
 

@@ -1,13 +1,11 @@
 import HTTP
 import JSON
 import Model
-import Platform
-import Store
 
 /// `/release-radar/*`: the weekly release radar history and enrolment check.
 enum ReleaseRadarHandlers {
     /// GET /release-radar/history: `{email, weeks, count, currentWeek, currentWeekDisplay}`, newest first.
-    static func history(_ context: RequestContext) throws(APIError) -> HTTPResponse {
+    static func history(_ context: RequestContext) throws -> HTTPResponse {
         var input = try Input(query: context.request.query, allowed: ["email", "limit"])
         let requested = input.email()
         let limit = input.integer("limit", in: 1...104) ?? 26
@@ -15,11 +13,11 @@ enum ReleaseRadarHandlers {
         let email = try context.targetEmail(requested)
         let current = ReleaseWeek(containing: Timestamp(seconds: context.now).date)
         let weeks = context.services.weeks
-        let summary = try storeCall { () throws(StoreError) in try weeks.summary(email) }
+        let summary = try weeks.summary(email)
         let tag = ETag.make(["history", email.value, String(limit), current.key,
                              summary.weeksRevision.map(String.init) ?? "-"])
-        if ETag.matches(context.request, tag) { return .notModified(tag) }
-        let history = summary.hasHistory ? try storeCall { () throws(StoreError) in try weeks.history(email, limit: limit) } : []
+        if context.clientHasCurrent(tag) { return .notModified(tag) }
+        let history = summary.hasHistory ? try weeks.history(email, limit: limit) : []
         var writer = JSONWriter(capacity: 4096)
         writer.beginObject()
         writer.key("email"); writer.string(email.value)
@@ -35,16 +33,15 @@ enum ReleaseRadarHandlers {
     }
 
     /// GET /release-radar/check: enrolment, whether any history exists, and the current week.
-    static func check(_ context: RequestContext) throws(APIError) -> HTTPResponse {
+    static func check(_ context: RequestContext) throws -> HTTPResponse {
         var input = try Input(query: context.request.query, allowed: ["email"])
         let requested = input.email()
         try input.finish()
         let email = try context.targetEmail(requested)
         let current = ReleaseWeek(containing: Timestamp(seconds: context.now).date)
-        let weeks = context.services.weeks
-        let summary = try storeCall { () throws(StoreError) in try weeks.summary(email) }
+        let summary = try context.services.weeks.summary(email)
         let tag = ETag.make(["check", email.value, current.key, String(summary.enrolled), String(summary.hasHistory)])
-        if ETag.matches(context.request, tag) { return .notModified(tag) }
+        if context.clientHasCurrent(tag) { return .notModified(tag) }
         var writer = JSONWriter(capacity: 256)
         writer.beginObject()
         writer.key("email"); writer.string(email.value)

@@ -1,5 +1,6 @@
 import Log
 import Platform
+import Text
 
 /// The playlist covers shipped in `assets/covers/`: one JPEG per month, and the half-year and full-year ones.
 struct CoverImages: Sendable {
@@ -10,7 +11,7 @@ struct CoverImages: Sendable {
 
         var fileName: String {
             switch self {
-            case .month(let month): return "month-\(month < 10 ? "0" : "")\(month).jpg"
+            case .month(let month): return "month-\(ZeroPadding.pad(month, 2)).jpg"
             case .firstHalf: return "first-half.jpg"
             case .year: return "year.jpg"
             }

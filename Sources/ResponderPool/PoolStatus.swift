@@ -2,33 +2,14 @@ import HTTP
 import JSON
 import Platform
 
-/// The internal status page, in the manner of php-fpm's: pool counters, the listen queue and one entry per
-/// worker process. Rendered from the shared scoreboard by whichever worker takes the request; it touches no
-/// database. nginx serves it on loopback only.
-struct StatusPage: Sendable {
+/// The pool's report, in the manner of php-fpm's status page: pool counters, the listen queue and one entry per
+/// worker process. Rendered from the shared scoreboard by whichever worker takes the request (the API serves
+/// it as the route `/status`, which nginx keeps to loopback); it touches no database.
+struct PoolStatus: PoolStatusSource {
     let scoreboard: Scoreboard
     let listenFD: Int32
 
-    func render(_ request: HTTPRequest) -> HTTPResponse {
-        guard request.method == "GET" else {
-            // The API's error envelope and headers (SPEC §5, §5.2), like every other 405.
-            var writer = JSONWriter(capacity: 256)
-            writer.beginObject()
-            writer.key("error")
-            writer.beginObject()
-            writer.key("message"); writer.string("\(request.method.prefix(16)) is not allowed here; use GET")
-            writer.key("status"); writer.int(405)
-            writer.key("code"); writer.string("method_not_allowed")
-            writer.key("handler"); writer.string("status")
-            writer.key("requestId"); writer.string(request.requestID)
-            writer.endObject()
-            writer.endObject()
-            var response = HTTPResponse.json(405, writer.bytes)
-            response.setHeader("Allow", "GET")
-            response.setHeader("Cache-Control", "private, no-cache")
-            response.setHeader("X-Request-Id", request.requestID)
-            return response
-        }
+    func statusJSON() -> [UInt8] {
         let socket = ListeningSocket(fd: listenFD)
         let queue = socket.queue()
         let now = UInt64(WallClock.epochSeconds())
@@ -85,9 +66,6 @@ struct StatusPage: Sendable {
         writer.raw(workers.bytes)
         writer.endObject()
 
-        var response = HTTPResponse.json(200, writer.bytes)
-        response.setHeader("Cache-Control", "private, no-cache")
-        response.setHeader("X-Request-Id", request.requestID)
-        return response
+        return writer.bytes
     }
 }

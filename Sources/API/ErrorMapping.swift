@@ -1,0 +1,37 @@
+import Spotify
+import Store
+
+extension APIError {
+    /// The one place where an error a handler or a middleware threw becomes the API's answer.
+    init(answering error: any Error) {
+        switch error {
+        case let error as APIError:
+            self = error
+        case let error as StoreError:
+            switch error {
+            case .unavailable, .outcomeUnknown:
+                // A write whose outcome is unknown is not repeated here: the client retries, and every write of
+                // this API is an upsert or a guarded update, so its retry converges.
+                self = APIError.unavailable
+            case .conflict:
+                self = APIError(409, .conflict, "That Spotify account or email is already registered to another user")
+            case .corrupt, .fault:
+                self = APIError.internalError
+            }
+            cause = error.description
+        case let error as SpotifyError:
+            // Only the login calls Spotify: a refusal of the caller's access token is theirs (401), anything else
+            // is Spotify's (502).
+            switch error {
+            case .unauthorized, .forbidden, .badRequest:
+                self = APIError.unauthorized("Spotify did not accept the access token")
+            default:
+                self = APIError(502, .badGateway, "Spotify could not be reached; try again shortly")
+            }
+            cause = error.description
+        default:
+            self = APIError.internalError
+            cause = "\(error)"
+        }
+    }
+}
