@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from . import names
 from .ids import IdFactory
-from .weeks import current_week_start, last_complete_week
+from .weeks import current_week_start, last_complete_week, week_key
 
 TIME_RANGES = ("short_term", "medium_term", "long_term")
 GROUP_ORDER = ("album", "single", "appears_on", "compilation")
@@ -149,6 +149,9 @@ class _Generator:
         self.artist_count = artist_count
         self.isrc_counter = 0
         self.tracks_by_artist = {}
+        # The month-precision hard case: the latest month whose 1st is in a complete week.
+        self.month_first = cat.week_end.replace(day=1)
+        self.month_week_start = current_week_start(self.month_first)
 
     # ----------------------------------------------------------------- helpers
     def title(self):
@@ -310,9 +313,10 @@ class _Generator:
         # Hard-case artists keep a random back catalogue, all older than the week before
         # the hard-case week, so their recent releases are exactly the hard cases.
         quiet_until = cat.week_start - timedelta(days=8)
+        month_quiet_until = min(quiet_until, self.month_week_start - timedelta(days=8))
         for index, artist in enumerate(cat.artists):
             hard = artist.id in self.hard_artist_ids
-            not_after = quiet_until if hard else None
+            not_after = (month_quiet_until if artist is self.month_artist else quiet_until) if hard else None
             tier = 0 if index < self.artist_count * 0.2 else 1
             album_count = rng.choice([1, 2, 2, 3, 3, 4, 5, 6] if tier == 0 else [0, 0, 1, 1, 2, 2, 3])
             single_count = rng.choice([1, 2, 3, 4, 5, 6, 8] if tier == 0 else [1, 1, 2, 2, 3, 4])
@@ -384,7 +388,7 @@ class _Generator:
         cat = self.cat
         ws = cat.week_start
         hc = cat.hard_cases
-        hc["week"] = {"start": ws.isoformat(), "end": cat.week_end.isoformat()}
+        hc["week"] = {"start": ws.isoformat(), "end": cat.week_end.isoformat(), "weekKey": week_key(ws)}
         hc["currentWeekStart"] = cat.current_week_start.isoformat()
 
         # An artist with more than ten (older) albums and a new single in the week.
@@ -397,10 +401,15 @@ class _Generator:
         hc["manyAlbumsArtist"] = {"artistId": artist.id, "albumIds": [a.id for a in older],
                                   "newSingleId": single.id}
 
-        # Month- and year-precision release dates in the week's month / year.
-        month = self.make_album("album", [self.month_artist.id], (f"{ws.year:04d}-{ws.month:02d}", "month"), 9)
+        # A month-precision release: it counts only in the week that holds the 1st of its month
+        # (SPEC §8.2), here the latest such week that is complete (at most five weeks back).
+        first = self.month_first
+        month = self.make_album("album", [self.month_artist.id], (f"{first.year:04d}-{first.month:02d}", "month"), 9)
         hc["monthPrecisionRelease"] = {"albumId": month.id, "artistId": self.month_artist.id,
-                                       "releaseDate": month.release_date}
+                                       "releaseDate": month.release_date,
+                                       "weekStart": self.month_week_start.isoformat(),
+                                       "weekKey": week_key(self.month_week_start)}
+        # A year-precision release of the week's year: it never counts.
         year = self.make_album("single", [self.year_artist.id], (f"{ws.year:04d}", "year"), 2)
         hc["yearPrecisionRelease"] = {"albumId": year.id, "artistId": self.year_artist.id,
                                       "releaseDate": year.release_date}
