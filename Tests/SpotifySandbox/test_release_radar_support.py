@@ -1,21 +1,28 @@
 """Tests of what the weekly release-radar job's tests and benchmark need from the sandbox (SPEC §8.2,
-§9, §12): the month-precision hard case, deleted and foreign playlists, album_group, and
-artist-album counts by include_groups.
+§9, §12): the month-precision hard case, deleted and foreign playlists, artist-album counts by
+include_groups, and a catalogue at benchmark scale (overlapping follows, weekly releases).
 
 Like test_sandbox.py, every test talks HTTP to a sandbox process started through its command line.
 """
 
 import base64
+import collections
+import re
+import statistics
+import sys
+import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
-from test_sandbox import (CatalogueView, ReferenceSchemas, error_shape, iso_week_key, saturday_of, start_sandbox,
-                          stop_sandbox, users)
+from test_sandbox import (CatalogueView, ReferenceSchemas, check_hard_cases, error_shape, iso_week_key,
+                          saturday_of, start_sandbox, stop_sandbox, users)
 
 NOW = "2026-11-27T12:00:00Z"  # a Friday: the complete week is Sat 14 - Fri 20 November 2026
 ARTIST_ALBUMS = "GET /v1/artists/{id}/albums"
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4 + b"\xff\xd9"
+SCALE = ("--users", "500", "--artists", "3000", "--follows-min", "50", "--follows-max", "300")
 
 
 @pytest.fixture(scope="module")
@@ -174,3 +181,181 @@ def test_artist_album_calls_are_counted_by_include_groups(sb, cat):
                                         "(invalid)": 1}
     assert sum(stats["byIncludeGroups"].values()) == stats["byRoute"][ARTIST_ALBUMS]
     assert sb.control("reset-stats", {})["byIncludeGroups"] == {}
+
+
+# ------------------------------------------------------------------------------ scale
+@pytest.fixture(scope="module")
+def big(tmp_path_factory):
+    started = time.monotonic()
+    sandbox = start_sandbox(tmp_path_factory.mktemp("big"), "--now", NOW, "--seed", "7", *SCALE)
+    sandbox.startup_seconds = time.monotonic() - started
+    yield sandbox
+    assert stop_sandbox(sandbox) == 0
+
+
+@pytest.fixture(scope="module")
+def big_cat(big):
+    started = time.monotonic()
+    answer = big.call("GET", "/_sandbox/catalogue", timeout=30)
+    big.catalogue_seconds = time.monotonic() - started
+    assert answer.status == 200
+    big.catalogue_bytes = len(answer.body)
+    return CatalogueView(answer.json, NOW)
+
+
+def test_scale_starts_quickly_and_serves_the_catalogue_quickly(big, big_cat):
+    print(f"\n500 users, 3000 artists: started in {big.startup_seconds:.1f} s, catalogue "
+          f"{big.catalogue_bytes / 1e6:.1f} MB in {big.catalogue_seconds:.2f} s", file=sys.stderr)
+    assert big.startup_seconds < 20
+    assert big.catalogue_seconds < 3
+    started = time.monotonic()
+    assert big.call("GET", "/_sandbox/catalogue", timeout=30).status == 200  # served from one cached copy
+    assert time.monotonic() - started < 3
+    doc = big_cat.doc
+    assert len(doc["follows"]) == 500 and len(doc["artists"]) == 3001  # and Various Artists
+    album = doc["albums"][0]
+    assert set(album) == {"id", "name", "albumType", "artistIds", "releaseDate", "releaseDatePrecision",
+                          "totalTracks", "tracks"}
+    assert set(album["tracks"][0]) == {"id", "uri", "name", "artistIds", "durationMs"}
+    assert all(a["totalTracks"] == len(a["tracks"]) for a in doc["albums"])
+
+
+def test_scale_keeps_every_hard_case(big_cat):
+    check_hard_cases(big_cat)
+
+
+def test_scale_follows_overlap_with_a_popularity_skew(big_cat):
+    follows = big_cat.follows
+    first = big_cat.doc["hardCases"]["multiPageFollower"]["userId"]
+    sizes = {uid: len(aids) for uid, aids in follows.items()}
+    assert all(50 <= n <= 300 for n in sizes.values()) and sizes[first] > 50
+    assert all(len(set(aids)) == len(aids) for aids in follows.values())
+    assert statistics.mean(sizes.values()) > 120
+    counts = collections.Counter(aid for aids in follows.values() for aid in aids)
+    total = sum(sizes.values())
+    assert len(counts) < total / 20  # distinct followed artists far fewer than follows
+    # In the first 200 users alone too.
+    some = list(follows)[:200]
+    assert len({aid for uid in some for aid in follows[uid]}) < sum(sizes[uid] for uid in some) / 10
+    ranked = [n for _, n in counts.most_common()]
+    assert ranked[0] > 0.8 * len(follows)  # a popular artist followed by most users
+    assert statistics.median(ranked) < 0.1 * len(follows)  # a long tail followed by few
+    assert sum(ranked[:len(ranked) // 10]) > 0.3 * total
+    # Nobody follows the least popular tenth (the compilation hard case relies on that).
+    by_popularity = [a["id"] for a in big_cat.doc["artists"] if not a.get("variousArtists")]
+    assert not set(by_popularity[-300:]) & set(counts)
+
+
+def releases_in(cat, week_start):
+    return [a for a in cat.doc["albums"] if cat.counts_in_week(a, week_start)]
+
+
+def test_scale_releases_every_week_like_spotify(big_cat):
+    cat = big_cat
+    artists = [a["id"] for a in cat.doc["artists"] if not a.get("variousArtists")]
+    for k in range(0, 8):
+        week = cat.week_start - timedelta(weeks=k)
+        found = releases_in(cat, week)
+        releasing = {a["artistIds"][0] for a in found if a["artistIds"][0] in set(artists)}
+        assert 0.05 <= len(releasing) / len(artists) <= 0.15, week
+        kinds = collections.Counter(a["albumType"] for a in found)
+        assert kinds["single"] > 1.5 * kinds["album"] > 0 and kinds["compilation"] > 0, (week, kinds)
+
+    week = releases_in(cat, cat.week_start)
+    # Albums of more than 50 tracks in the week, besides the hard case.
+    long_ids = {a["id"] for a in week if a["totalTracks"] > 50}
+    assert long_ids - {cat.doc["hardCases"]["longAlbum"]["albumId"]}
+    # Features: followed artists appear on releases of artists that are not credited on the album.
+    guests = {aid for a in week for t in a["tracks"] for aid in t["artistIds"] if aid not in a["artistIds"]}
+    assert len(guests & cat.followed) >= 20
+    assert any("(feat. " in t["name"] or "[with " in t["name"] for a in week for t in a["tracks"])
+    # Artists with more than ten albums whose week single the combined call of ten cannot show.
+    hidden = []
+    for aid in {a["artistIds"][0] for a in week if a["albumType"] == "single"} & cat.followed:
+        albums = [al for g, al in cat.discography(aid) if g == "album"]
+        if len(albums) > 10 and not any(cat.counts_in_week(al, cat.week_start) for al in albums):
+            hidden.append(aid)
+    assert len(hidden) >= 3
+    # Singles that come back on an album of the same week (a single and its album version), besides
+    # the hard case; over eight weeks, some only match once "(feat. X)" is taken off the title.
+    pairs = collections.Counter()
+    for k in range(8):
+        found = releases_in(cat, cat.week_start - timedelta(weeks=k))
+        singles = collections.defaultdict(list)
+        for single in (a for a in found if a["albumType"] == "single"):
+            singles[tuple(single["artistIds"])].append(single["tracks"][0])
+        for album in (a for a in found if a["albumType"] == "album"):
+            for lead in singles[tuple(album["artistIds"])]:
+                for track in album["tracks"]:
+                    if base_title(track["name"]) == base_title(lead["name"]) and track["id"] != lead["id"]:
+                        pairs["this week" if k == 0 else "earlier"] += 1
+                        pairs["feat. dropped"] += track["name"] != lead["name"]
+    assert pairs["this week"] >= 4 and pairs["earlier"] >= 20 and pairs["feat. dropped"] >= 1, pairs
+
+
+def base_title(name):
+    """SPEC §8.2's normalised title: case-folded, trimmed, a trailing (feat. …)/[with …] part removed."""
+    text = name.strip().casefold()
+    match = re.search(r"\s*[(\[](feat\.|ft\.|with)\s[^)\]]*[)\]]$", text)
+    return (text[:match.start()] if match else text).strip()
+
+
+def period_start(release_date):
+    """The first day of a release date's period (its day, month or year)."""
+    return date.fromisoformat((release_date + "-01-01")[:10])
+
+
+def scan(big, uid, artist_id, groups, week_start):
+    """One group of an artist's albums, newest first, pages of 10 until dates fall before the week."""
+    found, url = [], f"/v1/artists/{artist_id}/albums?include_groups={groups}&limit=10"
+    while url:
+        page = big.get(url, uid).json
+        found.extend(page["items"])
+        if not page["items"] or period_start(page["items"][-1]["release_date"]) < week_start:
+            break
+        url = page["next"]
+    return found
+
+
+def test_scale_web_api_agrees_with_the_catalogue(big, big_cat, schemas):
+    """What a job scans through the Web API matches what a test computes from the catalogue."""
+    cat = big_cat
+    uid = list(cat.follows)[3]
+    week = cat.week_start
+    checked = 0
+    for artist_id in cat.follows[uid][:40]:
+        expected = collections.defaultdict(set)
+        for group, album in cat.discography(artist_id):
+            if cat.counts_in_week(album, week):
+                expected[group].add(album["id"])
+        for group in ("album", "single", "appears_on", "compilation"):
+            items = scan(big, uid, artist_id, group, week)
+            seen = {i["id"] for i in items if cat.counts_in_week(cat.albums[i["id"]], week)}
+            assert seen == expected[group], (artist_id, group)
+            assert all(i["album_group"] == group for i in items)
+            checked += len(seen)
+        page = big.get(f"/v1/artists/{artist_id}/albums?include_groups=album,single&limit=10", uid).json
+        schemas.check("/artists/{id}/albums", "GET", 200, page)
+    assert checked >= 5
+    # A follower of 300 artists pages through six cursor pages.
+    heavy = max(cat.follows, key=lambda u: len(cat.follows[u]))
+    seen, url = [], "/v1/me/following?type=artist&limit=50"
+    while url:
+        page = big.get(url, heavy).json["artists"]
+        seen.extend(a["id"] for a in page["items"])
+        url = page.get("next")
+    assert seen == cat.follows[heavy]
+
+
+def test_scale_catalogue_is_deterministic_per_seed_and_follow_range():
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from spotify_sandbox.catalogue import Catalogue
+    from spotify_sandbox.clock import parse_iso8601
+    from spotify_sandbox.control import catalogue_document
+
+    now = parse_iso8601(NOW)
+    one = catalogue_document(Catalogue(5, 40, 600, now, 50, 300))
+    assert catalogue_document(Catalogue(5, 40, 600, now, 50, 300)) == one
+    assert catalogue_document(Catalogue(5, 40, 600, now, 50, 200)) != one
+    with pytest.raises(ValueError):
+        Catalogue(5, 40, 600, now, 80, 50)

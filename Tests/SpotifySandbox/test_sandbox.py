@@ -286,8 +286,8 @@ def walk_offset_pages(sb, user_id, first_url):
 def test_help_documents_every_option():
     out = subprocess.run([sys.executable, str(SANDBOX), "--help"], capture_output=True, text=True, timeout=20)
     assert out.returncode == 0
-    for option in ("--host", "--port", "--port-file", "--seed", "--users", "--artists", "--now",
-                   "--rate-limit", "--daily-quota"):
+    for option in ("--host", "--port", "--port-file", "--seed", "--users", "--artists", "--follows-min",
+                   "--follows-max", "--now", "--rate-limit", "--daily-quota"):
         assert option in out.stdout
 
 
@@ -355,6 +355,17 @@ def check_hard_cases(cat):
     year = [a for a in doc["albums"] if a["releaseDatePrecision"] == "year"
             and a["releaseDate"] == str(cat.week_start.year) and set(a["artistIds"]) & cat.followed]
     assert hard["yearPrecisionRelease"]["albumId"] in {a["id"] for a in year}
+
+    # A followed artist featured on an unfollowed artist's single in the week (appears_on): only its
+    # first track credits the followed artist.
+    case = hard["featureOnOthersRelease"]
+    feature = cat.albums[case["albumId"]]
+    assert cat.in_week(feature) and feature["albumType"] == "single"
+    assert feature["artistIds"] == [case["primaryArtistId"]] and case["primaryArtistId"] not in cat.followed
+    assert case["artistId"] in cat.follows[hard["multiPageFollower"]["userId"]]
+    credited = [t["id"] for t in feature["tracks"] if case["artistId"] in t["artistIds"]]
+    assert credited == [case["trackId"]] and len(feature["tracks"]) > 1
+    assert ("appears_on", feature) in cat.discography(case["artistId"])
 
     # An album of more than 50 tracks in the week, by a followed artist.
     long_albums = [a for a in doc["albums"] if cat.in_week(a) and len(a["tracks"]) > 50
