@@ -337,14 +337,30 @@ def test_scale_web_api_agrees_with_the_catalogue(big, big_cat, schemas):
         page = big.get(f"/v1/artists/{artist_id}/albums?include_groups=album,single&limit=10", uid).json
         schemas.check("/artists/{id}/albums", "GET", 200, page)
     assert checked >= 5
+    # The week's long albums, features and compilations validate too, with every page of tracks.
+    week = releases_in(cat, week)
+    sample = [a for a in week if a["totalTracks"] > 50][:3] + [a for a in week if a["albumType"] == "compilation"][:2]
+    sample += [a for a in week if any(len(t["artistIds"]) > 1 for t in a["tracks"])][:3]
+    sample.append(cat.albums[cat.doc["hardCases"]["featureOnOthersRelease"]["albumId"]])
+    for album in sample:
+        full = big.get(f"/v1/albums/{album['id']}", uid)
+        schemas.check("/albums/{id}", "GET", 200, full.json)
+        tracks = full.json["tracks"]["items"]
+        for offset in range(50, album["totalTracks"], 50):
+            page = big.get(f"/v1/albums/{album['id']}/tracks?limit=50&offset={offset}", uid).json
+            schemas.check("/albums/{id}/tracks", "GET", 200, page)
+            tracks.extend(page["items"])
+        assert [(t["id"], t["name"], t["duration_ms"], [a["id"] for a in t["artists"]]) for t in tracks] == \
+            [(t["id"], t["name"], t["durationMs"], t["artistIds"]) for t in album["tracks"]]
     # A follower of 300 artists pages through six cursor pages.
     heavy = max(cat.follows, key=lambda u: len(cat.follows[u]))
     seen, url = [], "/v1/me/following?type=artist&limit=50"
     while url:
-        page = big.get(url, heavy).json["artists"]
-        seen.extend(a["id"] for a in page["items"])
-        url = page.get("next")
-    assert seen == cat.follows[heavy]
+        answer = big.get(url, heavy).json
+        schemas.check("/me/following", "GET", 200, answer)
+        seen.extend(a["id"] for a in answer["artists"]["items"])
+        url = answer["artists"].get("next")
+    assert seen == cat.follows[heavy] and len(seen) > 250
 
 
 def test_scale_catalogue_is_deterministic_per_seed_and_follow_range():

@@ -345,7 +345,8 @@ def check_hard_cases(cat):
     case = hard["monthPrecisionRelease"]
     month = cat.albums[case["albumId"]]
     assert month["releaseDatePrecision"] == "month" and month["releaseDate"] == case["releaseDate"]
-    assert case["artistId"] in month["artistIds"] and case["artistId"] in cat.follows[hard["multiPageFollower"]["userId"]]
+    first_user = hard["multiPageFollower"]["userId"]
+    assert case["artistId"] in month["artistIds"] and case["artistId"] in cat.follows[first_user]
     first = date.fromisoformat(case["releaseDate"] + "-01")
     saturday = saturday_of(first)
     assert case["weekStart"] == saturday.isoformat() and case["weekKey"] == iso_week_key(saturday)
@@ -362,7 +363,7 @@ def check_hard_cases(cat):
     feature = cat.albums[case["albumId"]]
     assert cat.in_week(feature) and feature["albumType"] == "single"
     assert feature["artistIds"] == [case["primaryArtistId"]] and case["primaryArtistId"] not in cat.followed
-    assert case["artistId"] in cat.follows[hard["multiPageFollower"]["userId"]]
+    assert case["artistId"] in cat.follows[first_user]
     credited = [t["id"] for t in feature["tracks"] if case["artistId"] in t["artistIds"]]
     assert credited == [case["trackId"]] and len(feature["tracks"]) > 1
     assert ("appears_on", feature) in cat.discography(case["artistId"])
