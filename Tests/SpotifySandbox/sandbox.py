@@ -16,7 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from spotify_sandbox.accounts import CLIENT_ID, CLIENT_SECRET  # noqa: E402
-from spotify_sandbox.catalogue import MIN_ARTISTS, MIN_USERS, Catalogue  # noqa: E402
+from spotify_sandbox.catalogue import (  # noqa: E402
+    DEFAULT_FOLLOWS_MAX, DEFAULT_FOLLOWS_MIN, MIN_ARTISTS, MIN_USERS, Catalogue)
 from spotify_sandbox.clock import SandboxClock, format_iso8601, parse_iso8601  # noqa: E402
 from spotify_sandbox.server import SandboxHTTPServer  # noqa: E402
 from spotify_sandbox.state import SandboxState  # noqa: E402
@@ -55,6 +56,12 @@ def parse_args(argv):
     parser.add_argument("--users", type=int, default=8, help=f"number of users, at least {MIN_USERS} (default 8)")
     parser.add_argument("--artists", type=int, default=120,
                         help=f"number of artists, at least {MIN_ARTISTS} (default 120)")
+    parser.add_argument("--follows-min", type=non_negative_int, default=DEFAULT_FOLLOWS_MIN, metavar="N",
+                        help="fewest artists a user follows (default %(default)s); the first user follows "
+                             "at least 51, the hard-case artists among them")
+    parser.add_argument("--follows-max", type=non_negative_int, default=DEFAULT_FOLLOWS_MAX, metavar="N",
+                        help="most artists a user follows (default %(default)s; the first user at least 51); "
+                             "follows are drawn from a shared pool, popular artists more often")
     parser.add_argument("--now", type=iso_instant, metavar="ISO-8601",
                         help="sandbox time at start (default: the real current UTC time); the catalogue "
                              "is generated around it")
@@ -78,7 +85,7 @@ def main(argv=None):
     start = args.now or datetime.now(timezone.utc)
     clock = SandboxClock(start)
     try:
-        catalogue = Catalogue(args.seed, args.users, args.artists, start)
+        catalogue = Catalogue(args.seed, args.users, args.artists, start, args.follows_min, args.follows_max)
     except ValueError as error:
         print(f"sandbox.py: error: {error}", file=sys.stderr)
         return 2

@@ -163,10 +163,11 @@ class CatalogueView:
         self.follows = doc["follows"]
         self.followed = {aid for aids in doc["follows"].values() for aid in aids}
         now = datetime.fromisoformat(now.replace("Z", "+00:00"))
-        this_saturday = now.date() - timedelta(days=(now.date().weekday() - 5) % 7)
+        this_saturday = saturday_of(now.date())
         self.week_start = this_saturday - timedelta(days=7)
         self.week_end = this_saturday - timedelta(days=1)
         self.current_week_start = this_saturday
+        self._discography = None
 
     def day(self, album):
         return date.fromisoformat(album["releaseDate"]) if album["releaseDatePrecision"] == "day" else None
@@ -175,18 +176,41 @@ class CatalogueView:
         day = self.day(album)
         return day is not None and self.week_start <= day <= self.week_end
 
+    def counts_in_week(self, album, week_start):
+        """SPEC §8.2: day precision inside the week; month precision only in the week holding the
+        month's 1st; year precision never."""
+        precision = album["releaseDatePrecision"]
+        if precision == "day":
+            return week_start <= date.fromisoformat(album["releaseDate"]) <= week_start + timedelta(days=6)
+        if precision == "month":
+            return saturday_of(date.fromisoformat(album["releaseDate"] + "-01")) == week_start
+        return False
+
     def discography(self, artist_id):
         """(group, album) pairs of an artist as Spotify groups them (unordered)."""
-        result = []
-        for album in self.doc["albums"]:
-            if artist_id in album["artistIds"]:
-                result.append((album["albumType"], album))
-            elif any(artist_id in t["artistIds"] for t in album["tracks"]):
-                result.append(("appears_on", album))
-        return result
+        if self._discography is None:
+            index = {}
+            for album in self.doc["albums"]:
+                for aid in album["artistIds"]:
+                    index.setdefault(aid, []).append((album["albumType"], album))
+                guests = {aid for t in album["tracks"] for aid in t["artistIds"]} - set(album["artistIds"])
+                for aid in guests:
+                    index.setdefault(aid, []).append(("appears_on", album))
+            self._discography = index
+        return list(self._discography.get(artist_id, []))
 
     def followers_of(self, artist_id):
         return [uid for uid, aids in self.follows.items() if artist_id in aids]
+
+
+def saturday_of(day):
+    """The Saturday starting the release-radar week (Saturday-Friday) that holds ``day``."""
+    return day - timedelta(days=(day.weekday() - 5) % 7)
+
+
+def iso_week_key(saturday):
+    year, week, _ = saturday.isocalendar()
+    return f"{year:04d}-{week:02d}"
 
 
 # ------------------------------------------------------------------------ schemas
@@ -262,8 +286,8 @@ def walk_offset_pages(sb, user_id, first_url):
 def test_help_documents_every_option():
     out = subprocess.run([sys.executable, str(SANDBOX), "--help"], capture_output=True, text=True, timeout=20)
     assert out.returncode == 0
-    for option in ("--host", "--port", "--port-file", "--seed", "--users", "--artists", "--now",
-                   "--rate-limit", "--daily-quota"):
+    for option in ("--host", "--port", "--port-file", "--seed", "--users", "--artists", "--follows-min",
+                   "--follows-max", "--now", "--rate-limit", "--daily-quota"):
         assert option in out.stdout
 
 
@@ -294,7 +318,8 @@ def test_too_small_catalogues_are_refused():
 
 def check_hard_cases(cat):
     doc = cat.doc
-    assert doc["week"] == {"start": cat.week_start.isoformat(), "end": cat.week_end.isoformat()}
+    assert doc["week"] == {"start": cat.week_start.isoformat(), "end": cat.week_end.isoformat(),
+                           "weekKey": iso_week_key(cat.week_start)}
     hard = doc["hardCases"]
 
     # Several followed artists release in the week; some also just before it and in the current week.
@@ -315,14 +340,33 @@ def check_hard_cases(cat):
             and any(g == "single" and cat.in_week(a) for g, a in cat.discography(aid))]
     assert hard["manyAlbumsArtist"]["artistId"] in many
 
-    # Month- and year-precision dates in the week's month.
-    month = [a for a in doc["albums"] if a["releaseDatePrecision"] == "month"
-             and a["releaseDate"] == cat.week_start.strftime("%Y-%m") and set(a["artistIds"]) & cat.followed]
+    # A month-precision release counts only in the week holding its month's 1st (SPEC §8.2): here a
+    # month whose 1st is in one of the last eight complete weeks, by an artist the first user follows.
+    case = hard["monthPrecisionRelease"]
+    month = cat.albums[case["albumId"]]
+    assert month["releaseDatePrecision"] == "month" and month["releaseDate"] == case["releaseDate"]
+    first_user = hard["multiPageFollower"]["userId"]
+    assert case["artistId"] in month["artistIds"] and case["artistId"] in cat.follows[first_user]
+    first = date.fromisoformat(case["releaseDate"] + "-01")
+    saturday = saturday_of(first)
+    assert case["weekStart"] == saturday.isoformat() and case["weekKey"] == iso_week_key(saturday)
+    assert cat.week_start - timedelta(weeks=7) <= saturday <= cat.week_start
+    assert [k for k in range(-8, 9) if cat.counts_in_week(month, saturday + timedelta(weeks=k))] == [0]
+    # A year-precision release of the week's year, which never counts.
     year = [a for a in doc["albums"] if a["releaseDatePrecision"] == "year"
             and a["releaseDate"] == str(cat.week_start.year) and set(a["artistIds"]) & cat.followed]
-    assert month and year
-    assert hard["monthPrecisionRelease"]["albumId"] in {a["id"] for a in month}
     assert hard["yearPrecisionRelease"]["albumId"] in {a["id"] for a in year}
+
+    # A followed artist featured on an unfollowed artist's single in the week (appears_on): only its
+    # first track credits the followed artist.
+    case = hard["featureOnOthersRelease"]
+    feature = cat.albums[case["albumId"]]
+    assert cat.in_week(feature) and feature["albumType"] == "single"
+    assert feature["artistIds"] == [case["primaryArtistId"]] and case["primaryArtistId"] not in cat.followed
+    assert case["artistId"] in cat.follows[first_user]
+    credited = [t["id"] for t in feature["tracks"] if case["artistId"] in t["artistIds"]]
+    assert credited == [case["trackId"]] and len(feature["tracks"]) > 1
+    assert ("appears_on", feature) in cat.discography(case["artistId"])
 
     # An album of more than 50 tracks in the week, by a followed artist.
     long_albums = [a for a in doc["albums"] if cat.in_week(a) and len(a["tracks"]) > 50

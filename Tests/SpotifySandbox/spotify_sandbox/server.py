@@ -19,6 +19,7 @@ from .context import SandboxRequest
 from .control import Control
 from .errors import ApiError, ControlError, OAuthError
 from .shapes import SpotifyShapes
+from .stats import ARTIST_ALBUMS_ROUTE, include_groups_key
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 JSON_TYPE = "application/json; charset=utf-8"
@@ -204,7 +205,10 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         match = routes.match_web(request.method, request.path)
         is_web_api = request.path == "/v1" or request.path.startswith("/v1/")
         faultable = is_web_api or match.kind == routes.ACCOUNTS
-        verdict = state.admit(match.key, is_web_api, match.kind == routes.GONE, faultable)
+        include_groups = None
+        if match.key == ARTIST_ALBUMS_ROUTE:
+            include_groups = include_groups_key(request.query.get("include_groups"))
+        verdict = state.admit(match.key, is_web_api, match.kind == routes.GONE, faultable, include_groups)
         if verdict.latency_ms > 0:
             time.sleep(verdict.latency_ms / 1000.0)
         status, payload, headers = self._answer(request, match, verdict)

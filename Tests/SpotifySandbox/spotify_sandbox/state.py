@@ -101,11 +101,11 @@ class SandboxState:
         return base64.b64encode(raw).decode()
 
     # -------------------------------------------------------------- admission
-    def admit(self, route_key, is_web_api, is_gone, faultable):
+    def admit(self, route_key, is_web_api, is_gone, faultable, include_groups=None):
         """Log the request, apply the rate limit and quota (Web API only), draw a fault."""
         with self.lock:
             now = self.clock.now_epoch()
-            self.stats.received(route_key, is_web_api, now)
+            self.stats.received(route_key, is_web_api, now, include_groups)
             if is_gone:
                 self.stats.gone += 1
             verdict = Admission(latency_ms=self.faults.latency_ms)

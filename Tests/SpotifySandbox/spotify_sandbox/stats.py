@@ -2,7 +2,28 @@
 
 from collections import Counter
 
+from .catalogue import GROUP_ORDER
 from .limits import PeakWindowCounter
+
+ARTIST_ALBUMS_ROUTE = "GET /v1/artists/{id}/albums"
+NO_INCLUDE_GROUPS = "(absent)"
+BAD_INCLUDE_GROUPS = "(invalid)"
+
+
+def include_groups_key(values):
+    """The ``byIncludeGroups`` key of an artist-albums request, from its ``include_groups`` values.
+
+    Valid groups are listed once each in Spotify's group order (``single,album`` counts as
+    ``album,single``: the answer is the same); no parameter or an empty one is ``(absent)``
+    (Spotify then answers every group); anything else is ``(invalid)`` (the answer is a 400).
+    """
+    raw = values[0] if values else ""
+    if not raw.strip():
+        return NO_INCLUDE_GROUPS
+    wanted = {g.strip().lower() for g in raw.split(",") if g.strip()}
+    if not wanted or not wanted <= set(GROUP_ORDER):
+        return BAD_INCLUDE_GROUPS
+    return ",".join(g for g in GROUP_ORDER if g in wanted)
 
 
 class RequestStats:
@@ -14,6 +35,7 @@ class RequestStats:
     def reset(self):
         self.total = 0
         self.by_route = Counter()
+        self.by_include_groups = Counter()  # artist-albums requests by include_groups
         self.by_status = Counter()
         self.status_429 = 0
         self.quota_exceeded = 0
@@ -25,11 +47,13 @@ class RequestStats:
         self.in_flight = 0
         self.max_in_flight = 0
 
-    def received(self, route_key, is_web_api, now):
+    def received(self, route_key, is_web_api, now, include_groups=None):
         self.total += 1
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         self.by_route[route_key] += 1
+        if include_groups is not None:
+            self.by_include_groups[include_groups] += 1
         if is_web_api:
             self.received_v1.record(now)
 
@@ -46,6 +70,7 @@ class RequestStats:
         return {
             "total": self.total,
             "byRoute": dict(sorted(self.by_route.items())),
+            "byIncludeGroups": dict(sorted(self.by_include_groups.items())),
             "byStatus": dict(sorted(self.by_status.items())),
             "status429": self.status_429,
             "quotaExceeded": self.quota_exceeded,

@@ -68,7 +68,7 @@ def followed_artists(request):
     after = request.arg("after")
     start = 0
     if after:
-        position = cat.follow_positions[request.user.id].get(after)
+        position = cat.follow_position(request.user.id, after)
         if position is None:
             raise ApiError(400, "Invalid cursor: after")
         start = position + 1
