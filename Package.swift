@@ -60,6 +60,7 @@ let package = Package(
         // Unit tests for pure logic; integration tests live in Tests/integration (pytest) and
         // Tests/SpotifyClientTests (Swift, against the sandbox and a real PostgreSQL).
         .testTarget(name: "UnitTests",
-                    dependencies: ["JSON", "Crypto", "Auth", "Model", "Configuration", "HTTP", "Jobs", "Platform"]),
+                    dependencies: ["JSON", "Crypto", "Auth", "Model", "Configuration", "HTTP", "Jobs", "Platform",
+                                   "Store", "Postgres"]),
     ]
 )
