@@ -313,7 +313,8 @@ def test_request_body_schemas_agree_with_the_server(rig, checker, subject):
         for body in accepted:
             assert validator.is_valid(body), (path, body)
             response = subject.post(path, body, token=None if path == "/auth/login" else "default")
-            assert response.status != 400, (path, body, response)
+            # Taken: the subject's own update succeeds; a login gets as far as Spotify, which refuses the token.
+            assert response.status == (401 if path == "/auth/login" else 200), (path, body, response)
         for body in refused:
             assert not validator.is_valid(body), (path, body)
             response = subject.post(path, body, token=None if path == "/auth/login" else "default")
