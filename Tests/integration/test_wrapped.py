@@ -22,8 +22,10 @@ def new_rig(make_rig, **kwargs):
 @pytest.fixture(scope="module")
 def wrapped_rig():
     """One system where the job has run for a normal month, June and December."""
+    from api_helpers import assert_serves_this_rig
     from xomify_rig import Rig
     with Rig(sandbox_args=["--now", SANDBOX_NOW], settings={"XOMIFY_ADMIN_EMAILS": "admin@xomify.test"}) as rig:
+        assert_serves_this_rig(rig)
         enrol(rig)
         results = {period: run_job(rig, "--period", period) for period in ("2026-10", "2026-06", "2026-12")}
         yield rig, results
