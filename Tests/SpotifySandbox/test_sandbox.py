@@ -818,8 +818,13 @@ def test_keep_alive_under_200_concurrent_connections(sb):
     for t in threads:
         t.join(60)
     elapsed = time.monotonic() - started
+    # (No bound on how fast: speed belongs in the benchmarks. The joins above are a liveness bound.)
+    assert not any(t.is_alive() for t in threads), "clients still running after 60 s"
     assert not failures, failures[:3]
     assert statuses.count(200) == 1000
     stats = sb.control("stats")
-    assert stats["total"] == 1000 and stats["maxIn30s"] == 1000
-    assert elapsed < 20
+    assert stats["total"] == 1000
+    # Every request fell in one rolling 30 s window when the whole run took less than 30 s (it takes a few);
+    # otherwise the window holds fewer, which says nothing about keep-alive.
+    if elapsed < 30:
+        assert stats["maxIn30s"] == 1000, stats

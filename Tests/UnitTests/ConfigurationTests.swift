@@ -34,17 +34,30 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(try configuration.integer(Settings.threads, in: 1...9), 3)
     }
 
+    /// The setting a ConfigurationError names (its "kind": the one line at start names it, SPEC §3).
+    private func assertRefusal(_ expression: @autoclosure () throws -> Any, naming setting: String,
+                               file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try expression(), setting, file: file, line: line) { error in
+            guard let error = error as? ConfigurationError else {
+                return XCTFail("\(error) is not a ConfigurationError", file: file, line: line)
+            }
+            XCTAssertEqual(error.setting, setting, file: file, line: line)
+            XCTAssertTrue("\(error)".hasPrefix(setting + ":"), "\(error)", file: file, line: line)
+        }
+    }
+
     func testErrorsNameTheSetting() throws {
         let path = try temporaryFile("XOMIFY_NOT_A_SETTING=1\n")
-        XCTAssertThrowsError(try Configuration.load(arguments: [], environment: ["XOMIFY_CONFIG": path])) { error in
-            XCTAssertTrue("\(error)".hasPrefix("XOMIFY_NOT_A_SETTING"))
-        }
-        XCTAssertThrowsError(try Configuration.load(arguments: [], environment: ["XOMIFY_CONFIG": "/nonexistent/x.conf"]))
-        let configuration = try Configuration.load(arguments: ["--workers", "zero"], environment: [:])
-        XCTAssertThrowsError(try configuration.integer(Settings.workers, in: 1...9)) { error in
-            XCTAssertTrue("\(error)".hasPrefix("XOMIFY_WORKERS:"))
-        }
-        XCTAssertThrowsError(try configuration.required(Settings.databaseURL))
+        assertRefusal(try Configuration.load(arguments: [], environment: ["XOMIFY_CONFIG": path]), naming: "XOMIFY_NOT_A_SETTING")
+        assertRefusal(try Configuration.load(arguments: [], environment: ["XOMIFY_CONFIG": "/nonexistent/x.conf"]),
+                      naming: "XOMIFY_CONFIG")
+        let noEquals = try temporaryFile("XOMIFY_WORKERS 2\n")
+        assertRefusal(try Configuration.load(arguments: [], environment: ["XOMIFY_CONFIG": noEquals]), naming: "XOMIFY_CONFIG")
+        assertRefusal(try Configuration.load(arguments: ["--workers"], environment: [:]), naming: "XOMIFY_WORKERS")
+        let configuration = try Configuration.load(arguments: ["--workers", "zero", "--threads", "10"], environment: [:])
+        assertRefusal(try configuration.integer(Settings.workers, in: 1...9), naming: "XOMIFY_WORKERS")
+        assertRefusal(try configuration.integer(Settings.threads, in: 1...9), naming: "XOMIFY_THREADS")
+        assertRefusal(try configuration.required(Settings.databaseURL), naming: "XOMIFY_DATABASE_URL")
     }
 
     func testSecretsAreReadFromFilesAndCheckedWithoutBeingShown() throws {
@@ -53,8 +66,12 @@ final class ConfigurationTests: XCTestCase {
         let bad = try Configuration.load(arguments: ["--jwt-secret-file", short], environment: [:])
         XCTAssertThrowsError(try Secrets(configuration: bad, environment: [:]).jwtSecret()) { error in
             XCTAssertFalse("\(error)".contains("tooshort"))
-            XCTAssertTrue("\(error)".hasPrefix("XOMIFY_JWT_SECRET_FILE"))
+            XCTAssertEqual((error as? ConfigurationError)?.setting, "XOMIFY_JWT_SECRET_FILE")
         }
+        let missing = try Configuration.load(arguments: ["--jwt-secret-file", "/nonexistent/secret"], environment: [:])
+        assertRefusal(try Secrets(configuration: missing, environment: [:]).jwtSecret(), naming: "XOMIFY_JWT_SECRET_FILE")
+        assertRefusal(try Secrets(configuration: try Configuration.load(arguments: [], environment: [:]), environment: [:]).tokenKeys(),
+                      naming: "XOMIFY_TOKEN_KEY_FILE")
         let good = try Configuration.load(arguments: ["--jwt-secret-file", long], environment: [:])
         XCTAssertEqual(try Secrets(configuration: good, environment: [:]).jwtSecret().count, 40)
     }

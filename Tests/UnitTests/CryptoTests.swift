@@ -30,14 +30,43 @@ final class CryptoTests: XCTestCase {
     func testAESGCMSealsOpensAndBindsTheAssociatedData() throws {
         let key = try SecureRandom.bytes(32)
         let box = try AESGCM.seal(Array("refresh-token".utf8), key: key, associatedData: Array("a@b.c".utf8))
+        XCTAssertEqual(box.count, AESGCM.nonceLength + "refresh-token".utf8.count + AESGCM.tagLength)
         XCTAssertEqual(try AESGCM.open(box, key: key, associatedData: Array("a@b.c".utf8)), Array("refresh-token".utf8))
-        XCTAssertThrowsError(try AESGCM.open(box, key: key, associatedData: Array("x@b.c".utf8)))
-        var tampered = box
-        tampered[14] ^= 1
-        XCTAssertThrowsError(try AESGCM.open(tampered, key: key, associatedData: Array("a@b.c".utf8)))
+        // Each refusal is its own case: another associated data, a changed nonce, ciphertext or tag, another key.
+        let refusals: [(String, () throws -> [UInt8], CryptoError)] = [
+            ("other associated data", { try AESGCM.open(box, key: key, associatedData: Array("x@b.c".utf8)) }, .authenticationFailed),
+            ("no associated data", { try AESGCM.open(box, key: key, associatedData: []) }, .authenticationFailed),
+            ("nonce changed", { try AESGCM.open(Self.flipping(box, at: 0), key: key, associatedData: Array("a@b.c".utf8)) },
+             .authenticationFailed),
+            ("ciphertext changed", { try AESGCM.open(Self.flipping(box, at: 14), key: key, associatedData: Array("a@b.c".utf8)) },
+             .authenticationFailed),
+            ("tag changed", { try AESGCM.open(Self.flipping(box, at: box.count - 1), key: key, associatedData: Array("a@b.c".utf8)) },
+             .authenticationFailed),
+            ("truncated by one byte", { try AESGCM.open(Array(box.dropLast()), key: key, associatedData: Array("a@b.c".utf8)) },
+             .authenticationFailed),
+            ("another key", { try AESGCM.open(box, key: [UInt8](repeating: 7, count: 32), associatedData: Array("a@b.c".utf8)) },
+             .authenticationFailed),
+            ("shorter than nonce and tag", { try AESGCM.open(Array(box.prefix(27)), key: key, associatedData: []) },
+             .malformedInput("sealed box too short")),
+            ("short key", { try AESGCM.open(box, key: [1, 2, 3], associatedData: []) },
+             .invalidKeyLength(expected: 32, actual: 3)),
+            ("sealing with a short key", { try AESGCM.seal([1], key: [1, 2, 3], associatedData: []) },
+             .invalidKeyLength(expected: 32, actual: 3)),
+        ]
+        for (name, attempt, expected) in refusals {
+            XCTAssertThrowsError(try attempt(), name) { error in
+                XCTAssertEqual(error as? CryptoError, expected, name)
+            }
+        }
         let other = try AESGCM.seal(Array("refresh-token".utf8), key: key, associatedData: Array("a@b.c".utf8))
         XCTAssertNotEqual(box, other, "every seal uses a fresh nonce")
-        XCTAssertThrowsError(try AESGCM.seal([1], key: [1, 2, 3], associatedData: []))
+        XCTAssertNotEqual(Array(box.prefix(AESGCM.nonceLength)), Array(other.prefix(AESGCM.nonceLength)))
+    }
+
+    static func flipping(_ bytes: [UInt8], at index: Int) -> [UInt8] {
+        var changed = bytes
+        changed[index] ^= 1
+        return changed
     }
 
     func testConstantTimeEquals() {

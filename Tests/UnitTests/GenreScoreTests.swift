@@ -1,23 +1,49 @@
 import Model
 import XCTest
 
+/// SPEC §8.1 ("with n artists in rank order, the artist at index i (from 0) adds max(n − i, 1) to each of its
+/// genres (lower-cased, trimmed)") and §5.3 (descending score order, ties first seen). The cases are the ones
+/// Tests/integration/test_genre_reference.py checks the Python reference with; that file's reference says how
+/// the SPEC is read where it is silent (blank genres are none, a genre listed twice by one artist counts once).
 final class GenreScoreTests: XCTestCase {
-    func testScoresByRankWithFirstSeenTies() {
-        // n = 3: weights 3, 2, 1.
-        let scores = GenreScores.score(artistGenres: [["Pop", " rock "], ["rock", "indie"], ["indie", "pop"]])
-        XCTAssertEqual(scores.entries.map(\.genre), ["rock", "pop", "indie"])
-        XCTAssertEqual(scores.entries.map(\.score), [5, 4, 3])
-        let tie = GenreScores.score(artistGenres: [["b"], ["a", "c"], ["a", "b"]])
-        // b: 3 + 1 = 4, a: 2 + 1 = 3, c: 2
-        XCTAssertEqual(tie.entries.map(\.genre), ["b", "a", "c"])
-        let firstSeen = GenreScores.score(artistGenres: [["x", "y"]])
-        XCTAssertEqual(firstSeen.entries.map(\.genre), ["x", "y"])
+    private func pairs(_ artistGenres: [[String]]) -> [String] {
+        GenreScores.score(artistGenres: artistGenres).entries.map { "\($0.genre)=\($0.score)" }
     }
 
-    func testAbsentGenresGiveAnEmptyMapAndWeightsNeverDropBelowOne() {
+    func testWeightsAreNMinusIndex() {
+        XCTAssertEqual(pairs([["a"], ["b"], ["c"]]), ["a=3", "b=2", "c=1"])
+        let ranked = pairs((0..<25).map { ["g\($0)"] })
+        XCTAssertEqual(ranked.first, "g0=25")
+        XCTAssertEqual(ranked.last, "g24=1")
+        XCTAssertEqual(pairs([["pop", "rock"], ["pop"], ["rock"]]), ["pop=5", "rock=4"])
+    }
+
+    func testScoresByRankWithFirstSeenTies() {
+        // n = 3: weights 3, 2, 1.
+        XCTAssertEqual(pairs([["Pop", " rock "], ["rock", "indie"], ["indie", "pop"]]), ["rock=5", "pop=4", "indie=3"])
+        // b: 3 + 1 = 4, a: 2 + 1 = 3, c: 2.
+        XCTAssertEqual(pairs([["b"], ["a", "c"], ["a", "b"]]), ["b=4", "a=3", "c=2"])
+        XCTAssertEqual(pairs([["z", "a"]]), ["z=1", "a=1"])
+        XCTAssertEqual(pairs([["m"], ["z", "a"], ["a", "z"]]), ["m=3", "z=3", "a=3"])
+        // The example of Tests/rig/genre_scores.py (an artist without genres is [] here).
+        XCTAssertEqual(pairs([["Pop", " rock "], ["rock", "indie", "Rock"], [], ["", "indie"]]),
+                       ["rock=7", "pop=4", "indie=4"])
+    }
+
+    func testArtistsWithoutGenresStillCountAndAbsentGenresGiveAnEmptyMap() {
+        XCTAssertEqual(pairs([[], [], ["x"]]), ["x=1"])
+        XCTAssertEqual(pairs([["x"], [], []]), ["x=3"])
         XCTAssertEqual(GenreScores.score(artistGenres: [[], [], []]), .empty)
         XCTAssertEqual(GenreScores.score(artistGenres: []), .empty)
-        let duplicates = GenreScores.score(artistGenres: [["jazz", "Jazz", "  "]])
-        XCTAssertEqual(duplicates.entries, [.init(genre: "jazz", score: 1)])
+    }
+
+    func testLowerCasedTrimmedBlankAndRepeatedGenres() {
+        XCTAssertEqual(pairs([["  Indie Pop\t"], ["indie pop"]]), ["indie pop=3"])
+        XCTAssertEqual(pairs([["hip  hop"], ["hip hop"]]), ["hip  hop=2", "hip hop=1"])
+        XCTAssertEqual(pairs([["\u{A0}K-Pop\u{3000}"]]), ["k-pop=1"])
+        XCTAssertEqual(pairs([["İ"]]), ["i\u{307}=1"])
+        XCTAssertEqual(GenreScores.score(artistGenres: [["", "   ", "\n"]]), .empty)
+        XCTAssertEqual(pairs([["jazz", "Jazz", " jazz "], ["jazz"]]), ["jazz=3"])
+        XCTAssertEqual(pairs([["soul", "soul"], ["soul", "funk", "funk"]]), ["soul=3", "funk=1"])
     }
 }

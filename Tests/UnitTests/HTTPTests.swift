@@ -6,11 +6,24 @@ final class HTTPTests: XCTestCase {
         let pairs = try QueryString.parse("email=a%40b.c&monthKey=2025-01&flag&x=a+b")
         XCTAssertEqual(pairs.map(\.key), ["email", "monthKey", "flag", "x"])
         XCTAssertEqual(pairs.map(\.value), ["a@b.c", "2025-01", "", "a b"])
-        XCTAssertThrowsError(try QueryString.parse("a=1&a=2"))
-        XCTAssertThrowsError(try QueryString.parse("a=%zz"))
-        XCTAssertThrowsError(try QueryString.parse("a=%ff"))
-        // Invalid raw bytes arrive as U+FFFD from the FastCGI layer: refused like invalid escapes.
-        XCTAssertThrowsError(try QueryString.parse("email=\u{FFFD}@x.test"))
+        let refusals: [(String, QueryStringError)] = [
+            ("a=1&a=2", .duplicateKey("a")),
+            ("%61=1&a=2", .duplicateKey("a")),          // the same name once decoded
+            ("a=%zz", .malformedEscape),
+            ("a=%4", .malformedEscape),
+            ("a=%", .malformedEscape),
+            ("%=1", .malformedEscape),
+            ("a=%ff", .invalidUTF8),
+            ("a=%C0%AF", .invalidUTF8),                 // overlong
+            ("a=%ED%A0%80", .invalidUTF8),              // a surrogate
+            // Invalid raw bytes arrive as U+FFFD from the FastCGI layer: refused like invalid escapes.
+            ("email=\u{FFFD}@x.test", .invalidUTF8),
+        ]
+        for (query, expected) in refusals {
+            XCTAssertThrowsError(try QueryString.parse(query), query) { error in
+                XCTAssertEqual(error as? QueryStringError, expected, query)
+            }
+        }
         XCTAssertEqual(try QueryString.parse("a=%EF%BF%BD").first?.value, "\u{FFFD}")
     }
 

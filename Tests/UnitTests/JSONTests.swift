@@ -12,10 +12,26 @@ final class JSONTests: XCTestCase {
     }
 
     func testRefusesWhatIsNotStrictJSON() {
-        let bad: [String] = ["", " ", "{", "[1,]", "{\"a\":1,}", "{'a':1}", "01", "1.", "-", "+1", "NaN", "[1] 2",
-                             "{\"a\":1,\"a\":2}", "\"\\x\"", "\"\\ud800\"", "\"\\udc00x\"", "\"a\tb\"", "tru", "nul"]
-        for text in bad {
-            XCTAssertThrowsError(try JSONParser.parse(text), "accepted \(text.debugDescription)")
+        // Each refusal with its reason (RFC 8259's grammar says where the text stops being JSON).
+        let bad: [(String, JSONError.Reason)] = [
+            ("", .empty), (" ", .empty),
+            ("{", .unexpectedEnd), ("[1,", .unexpectedEnd), ("\"abc", .unexpectedEnd), ("tru", .unexpectedEnd),
+            ("nul", .unexpectedEnd),
+            ("[1,]", .unexpectedCharacter), ("{\"a\":1,}", .unexpectedCharacter), ("{'a':1}", .unexpectedCharacter),
+            ("+1", .unexpectedCharacter), ("NaN", .unexpectedCharacter), ("{\"a\" 1}", .unexpectedCharacter),
+            ("trux", .unexpectedCharacter),
+            ("1.", .invalidNumber), ("-", .invalidNumber), ("1e", .invalidNumber), ("-a", .invalidNumber),
+            (String(repeating: "1", count: 65), .invalidNumber),
+            ("01", .trailingCharacters), ("[1] 2", .trailingCharacters), ("{} {}", .trailingCharacters),
+            ("{\"a\":1,\"a\":2}", .duplicateKey("a")),
+            ("\"\\x\"", .invalidEscape), ("\"\\ud800\"", .invalidEscape), ("\"\\udc00x\"", .invalidEscape),
+            ("\"\\u12G4\"", .invalidEscape),
+            ("\"a\tb\"", .controlCharacterInString), ("\"a\nb\"", .controlCharacterInString),
+        ]
+        for (text, reason) in bad {
+            XCTAssertThrowsError(try JSONParser.parse(text), "accepted \(text.debugDescription)") { error in
+                XCTAssertEqual((error as? JSONError)?.reason, reason, text.debugDescription)
+            }
         }
     }
 

@@ -77,6 +77,20 @@ def jwt_claims(token):
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
+# -- the rig ----------------------------------------------------------------------------------------
+
+def assert_serves_this_rig(rig):
+    """The rig's HTTPS port answers for this rig's own pool, not for another system that holds the port. The
+    rig picks a free port before nginx binds it; another test run on the machine can take it in between, and
+    then this rig's nginx fails to bind while the port still answers: tests would talk to someone else's
+    server and could pass (or fail) by accident. Found by comparing the workers /status names with ours."""
+    status = Api(rig.https_port).get("/status")
+    ours = sorted(rig.worker_pids())
+    theirs = sorted(w["pid"] for w in status.json()["workers"]) if status.status == 200 else status
+    assert theirs == ours, (f"port {rig.https_port} answers for another system (workers {theirs}, this rig's "
+                            f"{ours}): a port taken by a concurrent run between the rig's choice and nginx's bind")
+
+
 # -- answers ----------------------------------------------------------------------------------------
 
 def assert_common_headers(response):

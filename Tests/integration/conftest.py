@@ -9,6 +9,7 @@ sys.path.insert(0, HERE)
 
 import api_client  # noqa: E402
 from api_client import Api  # noqa: E402
+from api_helpers import assert_serves_this_rig  # noqa: E402
 from secret_scan import SCAN  # noqa: E402
 from xomify_rig import Rig  # noqa: E402
 
@@ -29,6 +30,7 @@ def check_no_secrets(rig):
 def rig():
     """The shared system: tests that stop or break things make their own with `make_rig`."""
     with Rig(settings={"XOMIFY_ADMIN_EMAILS": "admin@xomify.test"}) as shared:
+        assert_serves_this_rig(shared)
         SCAN.add_rig(shared)
         yield shared
         check_no_secrets(shared)
@@ -45,6 +47,8 @@ def make_rig():
         made.append(instance)
         instance.start()
         SCAN.add_rig(instance)
+        if instance.nginx:
+            assert_serves_this_rig(instance)
         return instance
 
     yield make

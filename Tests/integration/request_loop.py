@@ -45,7 +45,12 @@ class RequestLoop:
     def failures(self):
         return [r for r in self.results if r[0] != 200]
 
-    def wait_for(self, count):
-        deadline = time.monotonic() + 30
-        while len(self.results) < count and time.monotonic() < deadline:
+    def wait_for(self, count, timeout=60):
+        """Waits until `count` requests have finished. Fails when they have not within `timeout` seconds (a
+        liveness bound: a few hundred requests take a second or two even on a loaded machine), so that a test
+        never goes on to judge fewer requests than it meant to."""
+        deadline = time.monotonic() + timeout
+        while len(self.results) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"only {len(self.results)} of {count} requests finished within {timeout} s")
             time.sleep(0.01)

@@ -35,6 +35,13 @@ def get_ok(api, path, **kwargs):
     return response
 
 
+def post_ok(api, path, body):
+    """A write the test builds on: it must succeed, or what follows would check the state before it."""
+    response = api.post(path, body)
+    assert response.status == 200, (path, body, response)
+    return response
+
+
 def user_in_db(rig, email):
     row = rig.postgres.rows(f"""
         SELECT spotify_user_id, coalesce(display_name, '<null>'), coalesce(avatar_url, '<null>'), active,
@@ -221,7 +228,7 @@ def test_enrolling_one_flag_leaves_the_other_as_it_was(me):
 
 def test_partial_updates_never_wipe_a_field_not_sent(rig, me):
     assert me.post("/wrapped/data", {"refreshToken": new_refresh_token(), "active": True, "releaseRadarId": "rr-9"}).status == 200
-    me.post("/user/update", {"releaseRadarEnrolled": True})
+    post_ok(me, "/user/update", {"releaseRadarEnrolled": True})
     full = get_ok(me, "/user/data").json()
     assert (full["displayName"], full["avatar"], full["releaseRadarId"]) == ("Me", "https://i.example/me.png", "rr-9")
     ciphertext = user_in_db(rig, me.email)["ciphertext"]
@@ -236,7 +243,7 @@ def test_partial_updates_never_wipe_a_field_not_sent(rig, me):
     assert (after["activeWrapped"], after["activeReleaseRadar"]) == (False, True)
     assert user_in_db(rig, me.email)["ciphertext"] != ciphertext
     # POST /wrapped/data without releaseRadarId keeps it, and keeps the profile.
-    me.post("/wrapped/data", {"refreshToken": new_refresh_token(), "active": True})
+    post_ok(me, "/wrapped/data", {"refreshToken": new_refresh_token(), "active": True})
     after = get_ok(me, "/user/data").json()
     assert (after["displayName"], after["releaseRadarId"], after["activeReleaseRadar"]) == ("Me", "rr-9", True)
     # One profile field at a time; null clears only the field that is sent as null.
@@ -298,7 +305,7 @@ def test_release_radar_check(rig, me):
                     "currentWeekDisplay": week_display(start), "weekStartDate": start.isoformat(),
                     "weekEndDate": (start + datetime.timedelta(days=6)).isoformat()}
     assert start.isoweekday() == 6 and start <= utc_today() <= start + datetime.timedelta(days=6)
-    me.post("/user/update", {"releaseRadarEnrolled": True})
+    post_ok(me, "/user/update", {"releaseRadarEnrolled": True})
     assert get_ok(me, "/release-radar/check").json()["enrolled"] is True
     insert_week(rig, me.email, start - datetime.timedelta(days=7))
     assert get_ok(me, "/release-radar/check").json()["hasHistory"] is True
@@ -308,7 +315,8 @@ def test_release_radar_check(rig, me):
 
 
 def test_enrolled_means_active_and_release_radar(rig, me):
-    me.post("/user/update", {"releaseRadarEnrolled": True})
+    post_ok(me, "/user/update", {"releaseRadarEnrolled": True})
+    assert get_ok(me, "/release-radar/check").json()["enrolled"] is True
     rig.postgres.psql(f"UPDATE users SET active = false WHERE email = '{me.email}'")
     assert get_ok(me, "/release-radar/check").json()["enrolled"] is False
 
@@ -411,7 +419,7 @@ def test_etag_of_wrapped_data(rig, me, path):
     insert_wrap(rig, me.email, "2025-02")
     etag = assert_changed(me, path, etag)
     revalidate(me, path, etag)
-    me.post("/user/update", {"releaseRadarEnrolled": True})
+    post_ok(me, "/user/update", {"releaseRadarEnrolled": True})
     etag = assert_changed(me, path, etag)
     assert strong_etag(get_ok(me, path)) == etag
     # Another user's change leaves it alone.
@@ -452,12 +460,12 @@ def test_etag_of_wrapped_month_and_year(rig, me):
 def test_etag_of_the_user(rig, me, path):
     etag = strong_etag(get_ok(me, path))
     revalidate(me, path, etag)
-    me.post("/user/update", {"wrappedEnrolled": True})
+    post_ok(me, "/user/update", {"wrappedEnrolled": True})
     etag = assert_changed(me, path, etag)
     revalidate(me, path, etag)
-    me.post("/user/update", {"refreshToken": new_refresh_token(), "displayName": "Other"})
+    post_ok(me, "/user/update", {"refreshToken": new_refresh_token(), "displayName": "Other"})
     etag = assert_changed(me, path, etag)
-    me.post("/wrapped/data", {"refreshToken": new_refresh_token(), "active": True})
+    post_ok(me, "/wrapped/data", {"refreshToken": new_refresh_token(), "active": True})
     assert_changed(me, path, etag)
     # The alias answers with the same tag.
     assert strong_etag(get_ok(me, "/user/data")) == strong_etag(get_ok(me, "/user/user-table"))
@@ -476,7 +484,7 @@ def test_etag_of_release_radar_history_and_check(rig, me):
     insert_week(rig, me.email, current - datetime.timedelta(days=7))
     history_tag = assert_changed(me, history, history_tag)
     revalidate(me, check, check_tag)  # still enrolled: false, hasHistory: true
-    me.post("/user/update", {"releaseRadarEnrolled": True})
+    post_ok(me, "/user/update", {"releaseRadarEnrolled": True})
     assert_changed(me, check, check_tag)
     # Another limit is another answer.
     limited = strong_etag(get_ok(me, history + "?limit=1"))

@@ -104,14 +104,18 @@ def test_a_hung_request_times_out(make_rig):
 
 
 def test_the_rate_ceiling_holds_over_30_second_windows(make_rig):
+    # A low ceiling (20 a second) with more requests than fit in one 30 s window: the client with 16 requests
+    # in flight and the sandbox together do many times that rate even on a loaded 2-core machine, so the
+    # ceiling, not the machine, is what sets the pace, and the lower bound below is a liveness bound that shows
+    # the check is not vacuous. (The test used to need 90 requests a second through the sandbox: a speed.)
     rig = new_rig(make_rig)
     user = next(u for u in sandbox_users(rig) if not u["revoked"])
-    outcome = load(rig, user["refreshToken"], 3300, XOMIFY_SPOTIFY_MAX_RPS="100", XOMIFY_SPOTIFY_CONCURRENCY="16",
+    outcome = load(rig, user["refreshToken"], 660, XOMIFY_SPOTIFY_MAX_RPS="20", XOMIFY_SPOTIFY_CONCURRENCY="16",
                    XOMIFY_SPOTIFY_DAILY_BUDGET="0")
-    assert outcome["outcomes"] == {"ok": 3300}
+    assert outcome["outcomes"] == {"ok": 660}
     stats = rig.sandbox.get("/_sandbox/stats")
-    assert stats["maxIn30s"] <= 100 * 30, stats
-    assert stats["maxIn30s"] >= 100 * 30 * 0.9, "the load came close to the ceiling"
+    assert stats["maxIn30s"] <= 20 * 30, stats
+    assert stats["maxIn30s"] >= 20 * 30 * 0.9, ("the load came close to the ceiling", stats)
 
 
 def test_two_processes_share_one_daily_budget(make_rig):
@@ -136,7 +140,9 @@ def test_two_processes_share_one_daily_budget(make_rig):
 def test_200_concurrent_requests_from_one_thread(make_rig):
     rig = new_rig(make_rig)
     user = next(u for u in sandbox_users(rig) if not u["revoked"])
-    rig.sandbox.post("/_sandbox/config", {"latencyMs": 400})
+    # Each answer takes 3 s, while the ceiling of 1000 a second starts all 200 in about 0.2 s: the window in which
+    # they must all be in flight at once is generous (a liveness bound, not a speed).
+    rig.sandbox.post("/_sandbox/config", {"latencyMs": 3000})
     outcome = load(rig, user["refreshToken"], 200, XOMIFY_SPOTIFY_MAX_RPS="1000", XOMIFY_SPOTIFY_CONCURRENCY="200",
                    XOMIFY_SPOTIFY_DAILY_BUDGET="0")
     assert outcome["outcomes"] == {"ok": 200}

@@ -22,8 +22,10 @@ def new_rig(make_rig, **kwargs):
 @pytest.fixture(scope="module")
 def wrapped_rig():
     """One system where the job has run for a normal month, June and December."""
+    from api_helpers import assert_serves_this_rig
     from xomify_rig import Rig
     with Rig(sandbox_args=["--now", SANDBOX_NOW], settings={"XOMIFY_ADMIN_EMAILS": "admin@xomify.test"}) as rig:
+        assert_serves_this_rig(rig)
         enrol(rig)
         results = {period: run_job(rig, "--period", period) for period in ("2026-10", "2026-06", "2026-12")}
         yield rig, results
@@ -183,7 +185,9 @@ def test_one_user_with_the_user_option(make_rig):
 def test_killed_right_after_creating_a_playlist_then_rerun(make_rig):
     rig = new_rig(make_rig)
     users = enrol(rig)
-    # The playlist exists before the job hears of it: the kill lands between creation and the recorded id.
+    # The playlist exists before the job hears of it: the kill lands between creation and the recorded id. The
+    # answer delay is that window: 1.5 s against the few milliseconds kill_when needs to see the playlist (and
+    # the rerun's "recovered" line below fails the test if the kill ever missed it).
     rig.sandbox.post("/_sandbox/config", {"answerDelayMs": 1500})
     job = start_job(rig, "--period", "2026-10")
     kill_when(job, lambda: len(playlists(rig)) > 0)
@@ -234,7 +238,9 @@ def test_killed_at_random_points_then_rerun_equals_an_uninterrupted_run(make_rig
 def test_two_runners_at_once_share_the_users(make_rig):
     rig = new_rig(make_rig)
     users = enrol(rig)
-    rig.sandbox.post("/_sandbox/config", {"latencyMs": 20})
+    # Slow answers make one runner's whole run (seconds) far longer than the gap between the two starts, so
+    # that both take part even when a loaded machine starts the second one late.
+    rig.sandbox.post("/_sandbox/config", {"latencyMs": 150})
     rig.sandbox.post("/_sandbox/reset-stats")
     jobs = [start_job(rig, "--period", "2026-10", XOMIFY_JOB_PARALLELISM="2") for _ in range(2)]
     for job in jobs:
