@@ -579,12 +579,12 @@ def test_cors_preflight_is_answered_by_nginx(site):
     before = len(site.stub.seen)
     status, headers, body = site.https("OPTIONS", "/wrapped/data", headers={
         "Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "GET",
-        "Access-Control-Request-Headers": "authorization,content-type,if-none-match"})
+        "Access-Control-Request-Headers": "authorization,content-type,if-none-match,x-xomify-auth-retry"})
     assert status == 204 and body == b""
     assert headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
     assert {m.strip() for m in headers["Access-Control-Allow-Methods"].split(",")} >= {"GET", "POST", "OPTIONS"}
     assert {h.strip() for h in headers["Access-Control-Allow-Headers"].split(",")} == {
-        "Authorization", "Content-Type", "If-None-Match"}
+        "Authorization", "Content-Type", "If-None-Match", "X-Xomify-Auth-Retry"}
     assert int(headers["Access-Control-Max-Age"]) > 0
     assert "Origin" in headers.get_all("Vary")
     assert headers["Strict-Transport-Security"] == "max-age=63072000"
@@ -602,7 +602,7 @@ def test_cors_headers_on_answers_for_allowed_origins_only(site):
     status, headers, body = site.https("GET", "/wrapped/data", headers={"Origin": ALLOWED_ORIGIN})
     assert status == 200 and json.loads(body)["path"] == "/wrapped/data"
     assert headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
-    assert {h.strip() for h in headers["Access-Control-Expose-Headers"].split(",")} == {"ETag", "X-Request-Id"}
+    assert {h.strip() for h in headers["Access-Control-Expose-Headers"].split(",")} == {"ETag", "X-Request-Id", "Retry-After"}
     assert "Access-Control-Allow-Methods" not in headers
     assert "Origin" in headers.get_all("Vary")
     assert headers["ETag"] == '"stub-etag"'
