@@ -1030,3 +1030,107 @@ def test_production_site_in_front_of_a_socket_activated_pool(database, transport
         nginx.stop()
         listener.close()
 
+
+# ---- the same site in front of the real pool: the old apps' prefix and nginx's own errors ------------------
+
+@pytest.fixture(scope="module")
+def live(database):
+    """The production site in front of the real pool (the rig's, on its own unix socket)."""
+    nginx = ProductionNginx(upstream=f"unix:{database.socket}").prepare()
+    try:
+        status, output = nginx.check()
+        assert status == 0, output
+        database.start_pool()
+        nginx.start()
+        nginx.pool = database
+        yield nginx
+    finally:
+        nginx.stop()
+        database.stop_pool()
+
+
+def test_live_dev_prefix_answers_as_the_root(live):
+    email = "dev-prefix@xomify.test"
+    token = live.pool.token(email, user_id="devprefix")
+    authorised = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    # An old build's profile load, through the prefix: the write reaches the pool's /user/update.
+    status, _, body = live.https("POST", "/dev/user/update", headers=authorised,
+                                 body=json.dumps({"userId": "devprefix", "refreshToken": "r" * 20}).encode())
+    assert status == 200 and json.loads(body)["email"] == email
+    # The same read with and without the prefix: the same status, body and ETag.
+    plain = live.https("GET", f"/wrapped/data?email={email}", headers=authorised)
+    prefixed = live.https("GET", f"/dev/wrapped/data?email={email}", headers=authorised)
+    assert plain[0] == prefixed[0] == 200
+    assert prefixed[2] == plain[2]
+    assert json.loads(prefixed[2])["active"] is True
+    assert prefixed[1]["ETag"] == plain[1]["ETag"]
+    revalidated = live.https("GET", f"/dev/wrapped/data?email={email}",
+                             headers=dict(authorised, **{"If-None-Match": plain[1]["ETag"]}))
+    assert revalidated[0] == 304
+    for path in ("/user/user-table", "/release-radar/check"):
+        plain = live.https("GET", f"{path}?email={email}", headers=authorised)
+        prefixed = live.https("GET", f"/dev{path}?email={email}", headers=authorised)
+        assert plain[0] == prefixed[0] == 200, path
+        assert json.loads(prefixed[2]) == json.loads(plain[2]), path
+    # The query string is kept: the pool's validation sees it.
+    status, _, body = live.https("GET", f"/dev/wrapped/data?email={email}&monthKey=2026-13", headers=authorised)
+    assert status == 400 and json.loads(body)["error"]["fields"]["unexpected"] == ["monthKey"]
+    # The pool's own errors through the prefix: the same as without it.
+    for path in ("/wrapped/data", "/dev/wrapped/data"):
+        status, headers, body = live.https("GET", path)
+        assert status == 401 and json.loads(body)["error"]["code"] == "invalid_token", path
+        assert headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    status, _, body = live.https("GET", "/dev/ping")
+    assert (status, body) == (200, b"pong")
+    status, _, body = live.https("GET", "/dev/health")
+    assert status == 200 and json.loads(body) == {"status": "ok"}
+    # /dev alone and /devices are routes of their own, which the pool does not have.
+    for path in ("/dev", "/devices", "/dev/dev/ping"):
+        status, _, body = live.https("GET", path, headers=authorised)
+        assert status == 404 and json.loads(body)["error"]["code"] == "not_found", path
+
+
+def provoke(live, status):
+    """Makes nginx answer `status` itself, in front of the real pool; returns (status, headers, body)."""
+    origin = "https://xomify.xomware.com"
+    if status == 403:
+        return live.https("GET", "/status", source="127.0.0.2", headers={"Origin": origin})
+    if status == 413:
+        return live.https("POST", "/dev/user/update", body=b"{" + b" " * (64 * 1024) + b"}",
+                          headers={"Content-Type": "application/json", "Origin": origin})
+    if status == 414:
+        return live.https("GET", "/wrapped/data?email=" + "a" * 10000, headers={"Origin": origin})
+    if status == 429:
+        # A flood from an address of its own (the limit is per address), on one connection.
+        context = ssl._create_unverified_context()
+        connection = http.client.HTTPSConnection("127.0.0.1", live.https_port, timeout=20, context=context,
+                                                 source_address=("127.0.0.9", 0))
+        try:
+            for _ in range(200):
+                connection.request("GET", "/ping", headers={"Host": SERVER_NAME, "Origin": origin})
+                response = connection.getresponse()
+                body = response.read()
+                if response.status != 200:
+                    return response.status, response.headers, body
+        finally:
+            connection.close()
+        raise AssertionError("200 requests at once were never limited")
+    if status == 503:
+        # The pool stopped (its socket gone): nginx cannot connect, and answers 503, not 502.
+        live.pool.stop_pool()
+        try:
+            return live.https("GET", "/wrapped/data", headers={"Origin": origin})
+        finally:
+            live.pool.start_pool()
+    raise ValueError(status)
+
+
+@pytest.mark.parametrize("status,code", [(403, "forbidden"), (413, "payload_too_large"), (414, "invalid_input"),
+                                         (429, "rate_limited"), (503, "service_unavailable")])
+def test_live_nginx_errors_keep_the_api_contract(live, status, code):
+    # A 414 is refused on its request line, before the Origin header is read: it cannot carry CORS headers.
+    origin = None if status == 414 else "https://xomify.xomware.com"
+    assert_nginx_error(provoke(live, status), status, code, origin=origin)
+    # The pool is there again (503 restarts it) and serves the next request.
+    answer = live.https("GET", "/health", source="127.0.0.3")
+    assert answer[0] == 200 and answer[1]["Strict-Transport-Security"] == HSTS
