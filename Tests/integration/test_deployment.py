@@ -8,11 +8,15 @@ nginx/xomify.conf: the production site, rendered with its paths moved to a tempo
 ports, a throwaway self-signed certificate made here with openssl, the repository's include files), inside
 an nginx.conf with the http-level settings of Debian 12's own, passes `nginx -t`, and then, in front of a
 small FastCGI stand-in for the pool: redirects HTTP to HTTPS, speaks HTTP/2 and TLS 1.2/1.3 only, sends
-HSTS, answers CORS preflights itself, exposes headers to allowed origins only, passes the request id, keeps
-nginx's own errors in the JSON envelope, compresses JSON, keeps /status to loopback, and answers a flood
-from one address with JSON 429s while other addresses are served. The last tests put the same site in front
-of the real pool (PostgreSQL through the rig) started as xomify-api.service starts it, its listening socket
-on fd 0, over a unix socket and over TCP, and restart the pool under a waiting request.
+HSTS, answers CORS preflights itself for the origins of the one allow-list file (with the headers the apps
+send, X-Xomify-Auth-Retry included), exposes headers to allowed origins only, passes the request id, serves
+the old apps' /dev/<route> as /<route>, keeps nginx's own errors in the JSON envelope with the headers of
+every answer (a dead or stuck pool is a 503, never a 502 or 504), compresses JSON, keeps /status to
+loopback, and answers a flood from one address with JSON 429s while other addresses are served. The last
+tests put the same site in front of the real pool (PostgreSQL through the rig): started as
+xomify-api.service starts it, its listening socket on fd 0, over a unix socket and over TCP, restarted under
+a waiting request; serving /dev/<route> as /<route>; and answering 403, 413, 414, 429 and, with the pool
+stopped, 503 in the API's contract.
 
 Nothing here is skipped: systemd-analyze, nginx, openssl and a built xomify-api are installed or built by
 scripts/test, so a test that finds one missing fails and says so."""
@@ -32,6 +36,7 @@ import struct
 import subprocess
 import tempfile
 import threading
+import time
 
 import pytest
 
@@ -43,8 +48,13 @@ UNITS = ["xomify-api.socket", "xomify-api.service", "xomify-wrapped.service", "x
          "xomify-release-radar.service", "xomify-release-radar.timer"]
 PROGRAMS = ["xomify-api", "xomify-wrapped", "xomify-release-radar"]
 ALLOWED_ORIGIN = "https://xomify.com"
+# The allow-list's defaults (SPEC §10), in nginx/xomify-cors-origins.conf.
+DEFAULT_ORIGINS = ["https://xomify.com", "https://www.xomify.com", "https://xomify.xomware.com"]
 OTHER_ORIGIN = "https://evil.example"
 SERVER_NAME = "api.example.com"
+HSTS = "max-age=63072000"
+# The request headers the apps send (SPEC §10, reference/clients.md), which a preflight must allow.
+APP_REQUEST_HEADERS = {"Authorization", "Content-Type", "If-None-Match", "X-Xomify-Auth-Retry"}
 
 
 # ---- systemd ----------------------------------------------------------------------------------------------
@@ -217,8 +227,9 @@ BIG_BODY = json.dumps({"wraps": [{"monthKey": f"20{24 + i // 12}-{i % 12 + 1:02d
 
 class StubPool:
     """A minimal FastCGI responder on a unix socket: /ping answers pong, /big a ~125 KB JSON document like a
-    24-month /wrapped/data answer, anything else a JSON echo of what nginx passed (method, path, REQUEST_ID,
-    headers, body length) with an ETag and X-Request-Id. It counts the requests it saw."""
+    24-month /wrapped/data answer, /hang never answers (a stuck pool), anything else a JSON echo of what nginx
+    passed (method, DOCUMENT_URI, REQUEST_URI, QUERY_STRING, REQUEST_ID, headers, body length) with an ETag,
+    Cache-Control and X-Request-Id. It counts the requests it saw."""
 
     def __init__(self, path):
         self.path = path
@@ -293,6 +304,9 @@ class StubPool:
                 params = self._pairs(raw_params)
                 with self._lock:
                     self.seen.append((params.get("REQUEST_METHOD"), params.get("DOCUMENT_URI")))
+                if params.get("DOCUMENT_URI") == "/hang":
+                    connection.recv(1)   # until nginx gives up and closes the connection
+                    return
                 head, payload = self._respond(params, body)
                 output = head.encode() + b"\r\n" + payload
                 for start in range(0, len(output), 32768):
@@ -313,8 +327,8 @@ class StubPool:
             return "Status: 200 OK\r\nContent-Type: text/plain\r\n", b"pong"
         if path == "/big":
             return json_head, BIG_BODY
-        echo = {"method": params.get("REQUEST_METHOD"), "path": path, "requestId": request_id,
-                "bodyLength": len(body),
+        echo = {"method": params.get("REQUEST_METHOD"), "path": path, "requestUri": params.get("REQUEST_URI"),
+                "query": params.get("QUERY_STRING"), "requestId": request_id, "bodyLength": len(body),
                 "headers": {k: v for k, v in params.items() if k.startswith("HTTP_") and k != "HTTP_AUTHORIZATION"}}
         return json_head, json.dumps(echo).encode()
 
@@ -357,8 +371,10 @@ http {{
 """
 
 
-def render_site(run, http_port, https_port, upstream):
-    """nginx/xomify.conf with its production paths and ports replaced; fails if one is no longer there."""
+def render_site(run, http_port, https_port, upstream, include_dir=NGINX_DIR):
+    """nginx/xomify.conf with its production paths and ports replaced (its include files taken from
+    `include_dir`, the repository's nginx/ unless a test runs a modified copy); fails if one is no longer
+    there."""
     text = open(os.path.join(NGINX_DIR, "xomify.conf")).read()
     replacements = [
         ("listen 80;", f"listen 127.0.0.1:{http_port};"),
@@ -367,7 +383,7 @@ def render_site(run, http_port, https_port, upstream):
         ("listen [::]:443 ssl http2;", ""),
         ("/etc/ssl/xomify/fullchain.pem", f"{run}/tls/fullchain.pem"),
         ("/etc/ssl/xomify/privkey.pem", f"{run}/tls/privkey.pem"),
-        ("/etc/nginx/xomify/", f"{NGINX_DIR}/"),
+        ("/etc/nginx/xomify/", f"{include_dir}/"),
         ("unix:/run/xomify/api.sock", upstream),
         ("/var/log/nginx/", f"{run}/log/"),
         ("/var/www/acme", f"{run}/acme"),
@@ -385,11 +401,12 @@ class ProductionNginx:
     """nginx running the rendered production site on free loopback ports, in front of `upstream` (a
     fastcgi_pass address), by default a unix socket in its own directory (`socket`)."""
 
-    def __init__(self, upstream=None):
+    def __init__(self, upstream=None, include_dir=NGINX_DIR):
         self.run = tempfile.mkdtemp(prefix="xomify-site-")
         os.chmod(self.run, 0o755)
         self.socket = os.path.join(self.run, "api.sock")
         self.upstream = upstream or f"unix:{self.socket}"
+        self.include_dir = include_dir
         self.http_port = free_port()
         self.https_port = free_port()
         self.process = None
@@ -405,7 +422,7 @@ class ProductionNginx:
                         "-keyout", os.path.join(tls, "privkey.pem"), "-out", os.path.join(tls, "fullchain.pem")],
                        check=True, capture_output=True, timeout=60)
         with open(os.path.join(self.run, "sites-enabled", "xomify.conf"), "w") as f:
-            f.write(render_site(self.run, self.http_port, self.https_port, self.upstream))
+            f.write(render_site(self.run, self.http_port, self.https_port, self.upstream, self.include_dir))
         mime_types = "include /etc/nginx/mime.types;" if os.path.exists("/etc/nginx/mime.types") else ""
         self.config = os.path.join(self.run, "nginx.conf")
         with open(self.config, "w") as f:
@@ -576,41 +593,145 @@ def test_tls_is_1_2_or_1_3_with_http2():
             stub.stop()
 
 
-def test_cors_preflight_is_answered_by_nginx(site):
+def assert_nginx_error(answer, status, code, origin=None):
+    """An error nginx answered itself, in the API's contract (SPEC §5, §5.2): the status, the JSON envelope with
+    nginx's request id, and the headers of every answer: HSTS, one X-Request-Id, Cache-Control, the CORS headers
+    for an allowed origin, and Retry-After on a 429 or 503. Returns the error object."""
+    got, headers, body = answer
+    assert got == status, (got, dict(headers), body)
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
+    error = json.loads(body)["error"]
+    assert sorted(error) == ["code", "handler", "message", "requestId", "status"], error
+    assert (error["status"], error["code"], error["handler"]) == (status, code, "nginx"), error
+    assert error["message"]
+    assert re.fullmatch(r"[0-9a-f]{32}", error["requestId"])
+    assert headers.get_all("X-Request-Id") == [error["requestId"]]
+    assert headers["Strict-Transport-Security"] == HSTS
+    assert headers.get_all("Cache-Control") == ["private, no-cache"]
+    assert headers.get_all("Retry-After") == (["1"] if status in (429, 503) else None)
+    assert "Origin" in headers.get_all("Vary")
+    if origin:
+        assert headers["Access-Control-Allow-Origin"] == origin
+        assert "X-Request-Id" in headers["Access-Control-Expose-Headers"]
+    else:
+        assert "Access-Control-Allow-Origin" not in headers
+    return error
+
+
+def cors_headers(headers):
+    return [name for name in headers if name.lower().startswith("access-control-")]
+
+
+def allow_list_entries(path):
+    """The live lines of an allow-list file: (origin, value) pairs."""
+    entries = []
+    for line in open(path):
+        line = line.split("#", 1)[0].strip()
+        if line:
+            origin, value = line.rstrip(";").split()
+            entries.append((origin, value))
+    return entries
+
+
+def test_the_allow_list_is_one_file_with_the_default_origins():
+    path = os.path.join(NGINX_DIR, "xomify-cors-origins.conf")
+    assert allow_list_entries(path) == [(origin, "1") for origin in DEFAULT_ORIGINS]
+    # The production site and the test template both read that file, and no other file names an origin.
+    site = open(os.path.join(NGINX_DIR, "xomify.conf")).read()
+    template = open(os.path.join(NGINX_DIR, "xomify-test.conf.template")).read()
+    assert "include /etc/nginx/xomify/xomify-cors-origins.conf;" in site
+    assert "include {{NGINX_DIR}}/xomify-cors-origins.conf;" in template
+    for name in os.listdir(NGINX_DIR):
+        if name != "xomify-cors-origins.conf":
+            text = open(os.path.join(NGINX_DIR, name)).read()
+            assert not [o for o in DEFAULT_ORIGINS if o in text], f"{name} names an origin"
+
+
+@pytest.mark.parametrize("origin", DEFAULT_ORIGINS)
+def test_cors_preflight_is_answered_by_nginx(site, origin):
     before = len(site.stub.seen)
     status, headers, body = site.https("OPTIONS", "/wrapped/data", headers={
-        "Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "GET",
-        "Access-Control-Request-Headers": "authorization,content-type,if-none-match"})
+        "Origin": origin, "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization,content-type,if-none-match,x-xomify-auth-retry"})
     assert status == 204 and body == b""
-    assert headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
+    assert headers["Access-Control-Allow-Origin"] == origin
     assert {m.strip() for m in headers["Access-Control-Allow-Methods"].split(",")} >= {"GET", "POST", "OPTIONS"}
-    assert {h.strip() for h in headers["Access-Control-Allow-Headers"].split(",")} == {
-        "Authorization", "Content-Type", "If-None-Match"}
+    assert {h.strip() for h in headers["Access-Control-Allow-Headers"].split(",")} == APP_REQUEST_HEADERS
     assert int(headers["Access-Control-Max-Age"]) > 0
     assert "Origin" in headers.get_all("Vary")
-    assert headers["Strict-Transport-Security"] == "max-age=63072000"
+    assert headers["Strict-Transport-Security"] == HSTS
     assert len(site.stub.seen) == before, "the preflight reached the pool"
 
 
-def test_cors_preflight_from_an_origin_not_on_the_list(site):
+def test_cors_preflight_of_the_retry_after_a_401(site):
+    """The later web app's retry: a POST carrying X-Xomify-Auth-Retry, under the old apps' /dev prefix too."""
+    for path in ("/user/update", "/dev/user/update"):
+        status, headers, _ = site.https("OPTIONS", path, headers={
+            "Origin": "https://xomify.xomware.com", "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type,x-xomify-auth-retry"})
+        assert status == 204
+        assert headers["Access-Control-Allow-Origin"] == "https://xomify.xomware.com"
+        assert "POST" in headers["Access-Control-Allow-Methods"]
+        assert "X-Xomify-Auth-Retry" in {h.strip() for h in headers["Access-Control-Allow-Headers"].split(",")}
+
+
+@pytest.mark.parametrize("origin", [OTHER_ORIGIN, "https://xomify.com.evil.example", "http://xomify.com",
+                                    "https://xomify.xomware.com:8443", "https://evil.xomify.com", "null"])
+def test_cors_preflight_from_an_origin_not_on_the_list(site, origin):
+    before = len(site.stub.seen)
     status, headers, _ = site.https("OPTIONS", "/wrapped/data", headers={
-        "Origin": OTHER_ORIGIN, "Access-Control-Request-Method": "GET"})
+        "Origin": origin, "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization,x-xomify-auth-retry"})
     assert status == 204
-    assert not [name for name in headers if name.lower().startswith("access-control-")]
+    assert cors_headers(headers) == []
+    assert len(site.stub.seen) == before, "the preflight reached the pool"
+
+
+def test_an_options_request_that_is_no_preflight_goes_to_the_pool(site):
+    """Without Access-Control-Request-Method it is an ordinary request: the pool answers it (the real pool:
+    405 with Allow)."""
+    status, _, body = site.https("OPTIONS", "/wrapped/data", headers={"Origin": ALLOWED_ORIGIN})
+    assert status == 200 and json.loads(body)["method"] == "OPTIONS"
+
+
+def test_an_origin_added_to_the_allow_list_file_is_allowed(tmp_path):
+    """An operator's edit: one line appended to xomify-cors-origins.conf, nothing else changed."""
+    include_dir = tmp_path / "nginx"
+    shutil.copytree(NGINX_DIR, include_dir)
+    with open(include_dir / "xomify-cors-origins.conf", "a") as f:
+        f.write("http://localhost:4200          1;\n")
+    nginx = ProductionNginx(include_dir=str(include_dir)).prepare()
+    stub = None
+    try:
+        stub = StubPool(nginx.socket).start()
+        nginx.start()
+        for origin in DEFAULT_ORIGINS + ["http://localhost:4200"]:
+            status, headers, _ = nginx.https("OPTIONS", "/ping", headers={
+                "Origin": origin, "Access-Control-Request-Method": "GET"})
+            assert status == 204 and headers["Access-Control-Allow-Origin"] == origin
+        status, headers, _ = nginx.https("OPTIONS", "/ping", headers={
+            "Origin": "http://localhost:4201", "Access-Control-Request-Method": "GET"})
+        assert status == 204 and cors_headers(headers) == []
+    finally:
+        nginx.stop()
+        if stub:
+            stub.stop()
 
 
 def test_cors_headers_on_answers_for_allowed_origins_only(site):
-    status, headers, body = site.https("GET", "/wrapped/data", headers={"Origin": ALLOWED_ORIGIN})
-    assert status == 200 and json.loads(body)["path"] == "/wrapped/data"
-    assert headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
-    assert {h.strip() for h in headers["Access-Control-Expose-Headers"].split(",")} == {"ETag", "X-Request-Id"}
-    assert "Access-Control-Allow-Methods" not in headers
-    assert "Origin" in headers.get_all("Vary")
-    assert headers["ETag"] == '"stub-etag"'
+    for origin in DEFAULT_ORIGINS:
+        status, headers, body = site.https("GET", "/wrapped/data", headers={"Origin": origin})
+        assert status == 200 and json.loads(body)["path"] == "/wrapped/data"
+        assert headers["Access-Control-Allow-Origin"] == origin
+        assert {h.strip() for h in headers["Access-Control-Expose-Headers"].split(",")} == {
+            "ETag", "X-Request-Id", "Retry-After"}
+        assert "Access-Control-Allow-Methods" not in headers
+        assert "Origin" in headers.get_all("Vary")
+        assert headers["ETag"] == '"stub-etag"'
     for origin in (OTHER_ORIGIN, None):
         status, headers, _ = site.https("GET", "/wrapped/data", headers={"Origin": origin} if origin else {})
         assert status == 200
-        assert not [name for name in headers if name.lower().startswith("access-control-")]
+        assert cors_headers(headers) == []
         assert "Origin" in headers.get_all("Vary")
 
 
@@ -621,22 +742,73 @@ def test_request_id_and_headers_reach_the_pool(site):
     echo = json.loads(body)
     assert status == 200 and echo["method"] == "POST" and echo["bodyLength"] == 19
     assert re.fullmatch(r"[0-9a-f]{32}", echo["requestId"])
-    assert headers["X-Request-Id"] == echo["requestId"]
+    assert headers.get_all("X-Request-Id") == [echo["requestId"]]
     assert echo["headers"]["HTTP_IF_NONE_MATCH"] == '"e"'
+
+
+def test_headers_of_every_answer_are_sent_once(site):
+    """The pool's own X-Request-Id and Cache-Control are kept, never doubled; an answer without them (here
+    the stub's pong) gets nginx's; HSTS is on both."""
+    status, headers, _ = site.https("GET", "/wrapped/data")
+    assert status == 200
+    assert len(headers.get_all("X-Request-Id")) == 1
+    assert headers.get_all("Cache-Control") == ["private, no-cache"]
+    assert headers.get_all("Strict-Transport-Security") == [HSTS]
+    assert "Retry-After" not in headers
+    status, headers, body = site.https("GET", "/ping")
+    assert (status, body) == (200, b"pong")
+    assert re.fullmatch(r"[0-9a-f]{32}", headers["X-Request-Id"])
+    assert headers.get_all("Cache-Control") == ["private, no-cache"]
+    assert headers.get_all("Strict-Transport-Security") == [HSTS]
+
+
+def test_dev_prefix_is_served_as_the_root(site):
+    """The old apps' API Gateway stage prefix: /dev/<route> reaches the pool as /<route>, in DOCUMENT_URI and
+    REQUEST_URI, with its query string."""
+    status, _, body = site.https("GET", "/dev/wrapped/data?email=a%40b.test&limit=2")
+    echo = json.loads(body)
+    assert status == 200
+    assert (echo["path"], echo["requestUri"], echo["query"]) == (
+        "/wrapped/data", "/wrapped/data?email=a%40b.test&limit=2", "email=a%40b.test&limit=2")
+    status, _, body = site.https("POST", "/dev/user/update", body=b'{"displayName":"x"}',
+                                 headers={"Content-Type": "application/json"})
+    echo = json.loads(body)
+    assert (status, echo["method"], echo["path"], echo["requestUri"], echo["bodyLength"]) == (
+        200, "POST", "/user/update", "/user/update", 19)
+    status, _, body = site.https("GET", "/dev/ping")
+    assert (status, body) == (200, b"pong")
+    # Exactly one prefix, and only a whole /dev/ segment: these reach the pool as they came.
+    for path, document_uri in [("/dev", "/dev"), ("/dev?x=/y", "/dev"), ("/devices", "/devices"),
+                               ("/devices/x", "/devices/x"), ("/development/ping", "/development/ping"),
+                               ("/dev/dev/ping", "/dev/ping"), ("/dev/", "/"), ("/api/dev/ping", "/api/dev/ping")]:
+        status, _, body = site.https("GET", path)
+        echo = json.loads(body)
+        expected_request_uri = path[4:] if path.startswith("/dev/") else path
+        assert (status, echo["path"], echo["requestUri"]) == (200, document_uri, expected_request_uri), path
+    # /dev/status is /status, with its access rules.
+    status, _, body = site.https("GET", "/dev/status")
+    assert status == 200 and json.loads(body)["path"] == "/status"
+    assert_nginx_error(site.https("GET", "/dev/status", source="127.0.0.2"), 403, "forbidden")
 
 
 def test_body_over_64k_is_a_json_413_from_nginx(site):
     before = len(site.stub.seen)
-    status, headers, body = site.https("POST", "/user/update", body=b"x" * (64 * 1024 + 1),
-                                       headers={"Content-Type": "application/json"})
-    assert status == 413
-    assert headers["Content-Type"] == "application/json; charset=utf-8"
-    error = json.loads(body)["error"]
-    assert error["code"] == "payload_too_large" and error["requestId"] == headers["X-Request-Id"]
+    answer = site.https("POST", "/user/update", body=b"x" * (64 * 1024 + 1),
+                        headers={"Content-Type": "application/json", "Origin": ALLOWED_ORIGIN})
+    assert_nginx_error(answer, 413, "payload_too_large", origin=ALLOWED_ORIGIN)
     assert len(site.stub.seen) == before
     status, _, body = site.https("POST", "/user/update", body=b"x" * (64 * 1024),
                                  headers={"Content-Type": "application/json"})
     assert status == 200 and json.loads(body)["bodyLength"] == 64 * 1024
+
+
+def test_uri_too_long_is_a_json_414_from_nginx(site):
+    """Refused on its request line, before nginx reads the headers: no Origin is known, so no CORS headers
+    (a browser sees a failed request either way); everything else of the contract holds."""
+    before = len(site.stub.seen)
+    answer = site.https("GET", "/wrapped/data?email=" + "a" * 10000, headers={"Origin": ALLOWED_ORIGIN})
+    assert_nginx_error(answer, 414, "invalid_input")
+    assert len(site.stub.seen) == before
 
 
 def test_status_page_is_for_loopback_only(site):
@@ -644,10 +816,8 @@ def test_status_page_is_for_loopback_only(site):
     assert status == 200 and json.loads(body)["path"] == "/status"
     # 127.0.0.2 is on the loopback interface but is not 127.0.0.1: it stands for any other address.
     for path in ("/status", "/status?full", "//status"):
-        status, headers, body = site.https("GET", path, source="127.0.0.2")
-        assert status == 403, path
-        assert headers["Content-Type"] == "application/json; charset=utf-8"
-        assert json.loads(body)["error"]["code"] == "forbidden"
+        assert_nginx_error(site.https("GET", path, source="127.0.0.2", headers={"Origin": ALLOWED_ORIGIN}),
+                           403, "forbidden", origin=ALLOWED_ORIGIN)
     status, _, body = site.https("GET", "/ping", source="127.0.0.2")
     assert (status, body) == (200, b"pong")
 
@@ -663,6 +833,68 @@ def test_json_is_compressed_and_never_spooled(site):
     assert status == 200 and "Content-Encoding" not in headers and body == BIG_BODY
     assert "temporary file" not in site.error_log()
     assert os.listdir(os.path.join(site.run, "temp", "fastcgi")) == []
+
+
+def fastcgi_timeouts(path=os.path.join(NGINX_DIR, "xomify-fastcgi.conf")):
+    """{directive: seconds} of the fastcgi_*_timeout lines."""
+    return {name: int(seconds) for name, seconds in
+            re.findall(r"(?m)^\s*(fastcgi_\w+_timeout)\s+(\d+)s;", open(path).read())}
+
+
+def test_fastcgi_timeouts_bound_the_wait_for_a_stuck_pool():
+    """A stuck pool is a 503 within 20 s (xomify-fastcgi.conf says why each value); the read timeout stays
+    above the pool's own longest deadline for one answer (one Spotify call, XOMIFY_SPOTIFY_TIMEOUT_MS 15 s)."""
+    timeouts = fastcgi_timeouts()
+    assert timeouts["fastcgi_connect_timeout"] <= 3
+    assert 15 < timeouts["fastcgi_read_timeout"] <= 20
+    assert timeouts["fastcgi_send_timeout"] <= timeouts["fastcgi_read_timeout"]
+    assert timeouts["fastcgi_next_upstream_timeout"] < timeouts["fastcgi_read_timeout"]
+
+
+@pytest.mark.parametrize("pool", ["no socket", "nobody listening"])
+def test_a_dead_pool_is_a_json_503_not_a_502(pool):
+    nginx = ProductionNginx().prepare()
+    dead = None
+    try:
+        if pool == "nobody listening":
+            dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            dead.bind(nginx.socket)   # bound, never listening: connections are refused
+        nginx.start()
+        for method, body in (("GET", None), ("POST", b"{}")):
+            answer = nginx.https(method, "/wrapped/data", body=body, headers={"Origin": ALLOWED_ORIGIN})
+            assert_nginx_error(answer, 503, "service_unavailable", origin=ALLOWED_ORIGIN)
+    finally:
+        nginx.stop()
+        if dead:
+            dead.close()
+
+
+def test_a_stuck_pool_is_a_json_503_not_a_504(tmp_path):
+    """A pool that takes the request and never answers: after fastcgi_read_timeout nginx answers the API's 503
+    (here the production files with that one timeout shortened, so that the test does not wait 20 s)."""
+    include_dir = tmp_path / "nginx"
+    shutil.copytree(NGINX_DIR, include_dir)
+    fastcgi = include_dir / "xomify-fastcgi.conf"
+    text = fastcgi.read_text()
+    production = f"fastcgi_read_timeout    {fastcgi_timeouts()['fastcgi_read_timeout']}s;"
+    assert production in text
+    fastcgi.write_text(text.replace(production, "fastcgi_read_timeout    2s;"))
+    nginx = ProductionNginx(include_dir=str(include_dir)).prepare()
+    stub = None
+    try:
+        stub = StubPool(nginx.socket).start()
+        nginx.start()
+        started = time.monotonic()
+        answer = nginx.https("GET", "/hang", headers={"Origin": "https://www.xomify.com"})
+        waited = time.monotonic() - started
+        assert_nginx_error(answer, 503, "service_unavailable", origin="https://www.xomify.com")
+        assert 1.5 < waited < 10, waited
+        assert ("GET", "/hang") in stub.seen
+        assert "upstream timed out" in nginx.error_log()
+    finally:
+        nginx.stop()
+        if stub:
+            stub.stop()
 
 
 def test_a_flood_from_one_address_meets_json_429s_and_others_are_served(site):
@@ -688,9 +920,7 @@ def test_a_flood_from_one_address_meets_json_429s_and_others_are_served(site):
     assert statuses.count(429) == 20, statuses
     assert set(statuses) == {200, 429}
     headers, body = limited
-    assert headers["Content-Type"] == "application/json; charset=utf-8"
-    assert headers["Retry-After"] == "1"
-    error = json.loads(body)["error"]
+    error = assert_nginx_error((429, headers, body), 429, "rate_limited", origin=ALLOWED_ORIGIN)
     assert error == {"message": "Too many requests", "status": 429, "code": "rate_limited", "handler": "nginx",
                      "requestId": headers["X-Request-Id"]}
     # Per client address: another address is not limited.
@@ -806,3 +1036,108 @@ def test_production_site_in_front_of_a_socket_activated_pool(database, transport
                 pool.stop()
         nginx.stop()
         listener.close()
+
+
+# ---- the same site in front of the real pool: the old apps' prefix and nginx's own errors ------------------
+
+@pytest.fixture(scope="module")
+def live(database):
+    """The production site in front of the real pool (the rig's, on its own unix socket)."""
+    nginx = ProductionNginx(upstream=f"unix:{database.socket}").prepare()
+    try:
+        status, output = nginx.check()
+        assert status == 0, output
+        database.start_pool()
+        nginx.start()
+        nginx.pool = database
+        yield nginx
+    finally:
+        nginx.stop()
+        database.stop_pool()
+
+
+def test_live_dev_prefix_answers_as_the_root(live):
+    email = "dev-prefix@xomify.test"
+    token = live.pool.token(email, user_id="devprefix")
+    authorised = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    # An old build's profile load, through the prefix: the write reaches the pool's /user/update.
+    status, _, body = live.https("POST", "/dev/user/update", headers=authorised,
+                                 body=json.dumps({"userId": "devprefix", "refreshToken": "r" * 20}).encode())
+    assert status == 200 and json.loads(body)["email"] == email
+    # The same read with and without the prefix: the same status, body and ETag.
+    plain = live.https("GET", f"/wrapped/data?email={email}", headers=authorised)
+    prefixed = live.https("GET", f"/dev/wrapped/data?email={email}", headers=authorised)
+    assert plain[0] == prefixed[0] == 200
+    assert prefixed[2] == plain[2]
+    assert json.loads(prefixed[2])["active"] is True
+    assert prefixed[1]["ETag"] == plain[1]["ETag"]
+    revalidated = live.https("GET", f"/dev/wrapped/data?email={email}",
+                             headers=dict(authorised, **{"If-None-Match": plain[1]["ETag"]}))
+    assert revalidated[0] == 304
+    for path in ("/user/user-table", "/release-radar/check"):
+        plain = live.https("GET", f"{path}?email={email}", headers=authorised)
+        prefixed = live.https("GET", f"/dev{path}?email={email}", headers=authorised)
+        assert plain[0] == prefixed[0] == 200, path
+        assert json.loads(prefixed[2]) == json.loads(plain[2]), path
+    # The query string is kept: the pool's validation sees it.
+    status, _, body = live.https("GET", f"/dev/wrapped/data?email={email}&monthKey=2026-13", headers=authorised)
+    assert status == 400 and json.loads(body)["error"]["fields"]["unexpected"] == ["monthKey"]
+    # The pool's own errors through the prefix: the same as without it.
+    for path in ("/wrapped/data", "/dev/wrapped/data"):
+        status, headers, body = live.https("GET", path)
+        assert status == 401 and json.loads(body)["error"]["code"] == "invalid_token", path
+        assert headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    status, _, body = live.https("GET", "/dev/ping")
+    assert (status, body) == (200, b"pong")
+    status, _, body = live.https("GET", "/dev/health")
+    assert status == 200 and json.loads(body) == {"status": "ok"}
+    # /dev alone and /devices are routes of their own, which the pool does not have.
+    for path in ("/dev", "/devices", "/dev/dev/ping"):
+        status, _, body = live.https("GET", path, headers=authorised)
+        assert status == 404 and json.loads(body)["error"]["code"] == "not_found", path
+
+
+def provoke(live, status):
+    """Makes nginx answer `status` itself, in front of the real pool; returns (status, headers, body)."""
+    origin = "https://xomify.xomware.com"
+    if status == 403:
+        return live.https("GET", "/status", source="127.0.0.2", headers={"Origin": origin})
+    if status == 413:
+        return live.https("POST", "/dev/user/update", body=b"{" + b" " * (64 * 1024) + b"}",
+                          headers={"Content-Type": "application/json", "Origin": origin})
+    if status == 414:
+        return live.https("GET", "/wrapped/data?email=" + "a" * 10000, headers={"Origin": origin})
+    if status == 429:
+        # A flood from an address of its own (the limit is per address), on one connection.
+        context = ssl._create_unverified_context()
+        connection = http.client.HTTPSConnection("127.0.0.1", live.https_port, timeout=20, context=context,
+                                                 source_address=("127.0.0.9", 0))
+        try:
+            for _ in range(200):
+                connection.request("GET", "/ping", headers={"Host": SERVER_NAME, "Origin": origin})
+                response = connection.getresponse()
+                body = response.read()
+                if response.status != 200:
+                    return response.status, response.headers, body
+        finally:
+            connection.close()
+        raise AssertionError("200 requests at once were never limited")
+    if status == 503:
+        # The pool stopped (its socket gone): nginx cannot connect, and answers 503, not 502.
+        live.pool.stop_pool()
+        try:
+            return live.https("GET", "/wrapped/data", headers={"Origin": origin})
+        finally:
+            live.pool.start_pool()
+    raise ValueError(status)
+
+
+@pytest.mark.parametrize("status,code", [(403, "forbidden"), (413, "payload_too_large"), (414, "invalid_input"),
+                                         (429, "rate_limited"), (503, "service_unavailable")])
+def test_live_nginx_errors_keep_the_api_contract(live, status, code):
+    # A 414 is refused on its request line, before the Origin header is read: it cannot carry CORS headers.
+    origin = None if status == 414 else "https://xomify.xomware.com"
+    assert_nginx_error(provoke(live, status), status, code, origin=origin)
+    # The pool is there again (503 restarts it) and serves the next request.
+    answer = live.https("GET", "/health", source="127.0.0.3")
+    assert answer[0] == 200 and answer[1]["Strict-Transport-Security"] == HSTS
