@@ -29,7 +29,7 @@ public struct GenreScores: Sendable, Equatable {
             let weight = max(n - index, 1)
             var seen = Set<String>()
             for raw in genres {
-                let genre = raw.lowercased().trimmed()
+                let genre = GenreScores.lowercased(raw).trimmed()
                 guard !genre.isEmpty, seen.insert(genre).inserted else { continue }
                 if totals[genre] == nil { order.append(genre) }
                 totals[genre, default: 0] += weight
@@ -41,5 +41,20 @@ public struct GenreScores: Sendable, Equatable {
             return a != b ? a > b : lhs.offset < rhs.offset
         }
         return GenreScores(entries: ranked.map { Entry(genre: $0.element, score: totals[$0.element, default: 0]) })
+    }
+
+    /// Unicode's full lowercase mapping, with the Final_Sigma rule that `String.lowercased()` leaves out: a capital
+    /// sigma at the end of a word becomes ς, elsewhere σ ("ΈΝΤΕΧΝΟΣ" is "έντεχνος").
+    static func lowercased(_ text: String) -> String {
+        let lowered = Array(text.lowercased().unicodeScalars)
+        let original = Array(text.unicodeScalars)
+        guard original.contains("\u{3A3}"), lowered.count == original.count else { return String(String.UnicodeScalarView(lowered)) }
+        var out = lowered
+        for (index, scalar) in original.enumerated() where scalar == "\u{3A3}" {
+            let before = original[..<index].reversed().first { !$0.properties.isCaseIgnorable }
+            let after = original[(index + 1)...].first { !$0.properties.isCaseIgnorable }
+            if before?.properties.isCased == true && after?.properties.isCased != true { out[index] = "\u{3C2}" }
+        }
+        return String(String.UnicodeScalarView(out))
     }
 }

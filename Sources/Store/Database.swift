@@ -82,7 +82,7 @@ public final class Database {
 
     /// A link that broke (a read may always be repeated; a write only when it certainly did not take effect), or
     /// a deadlock or serialization failure, which PostgreSQL rolled back.
-    private static func worthRepeating(_ failure: PostgresError, writing: Bool) -> Bool {
+    static func worthRepeating(_ failure: PostgresError, writing: Bool) -> Bool {
         if failure.isTransientConflict { return true }
         guard case .connectionLost = failure else { return false }
         return !writing || failure.isSafeToRetry

@@ -42,6 +42,10 @@ final class GenreScoreTests: XCTestCase {
         XCTAssertEqual(pairs([["hip  hop"], ["hip hop"]]), ["hip  hop=2", "hip hop=1"])
         XCTAssertEqual(pairs([["\u{A0}K-Pop\u{3000}"]]), ["k-pop=1"])
         XCTAssertEqual(pairs([["İ"]]), ["i\u{307}=1"])
+        // Unicode's lowercase mapping keeps the Final_Sigma rule; trimming removes white space scalars only, so a
+        // combining mark after a leading space stays with the genre.
+        XCTAssertEqual(pairs([["ΈΝΤΕΧΝΟΣ"], ["ΣΑΣ ΚΑΙ ΣΑΣ"]]), ["έντεχνος=2", "σας και σας=1"])
+        XCTAssertEqual(pairs([[" \u{301}a"]]), ["\u{301}a=1"])
         XCTAssertEqual(GenreScores.score(artistGenres: [["", "   ", "\n"]]), .empty)
         XCTAssertEqual(pairs([["jazz", "Jazz", " jazz "], ["jazz"]]), ["jazz=3"])
         XCTAssertEqual(pairs([["soul", "soul"], ["soul", "funk", "funk"]]), ["soul=3", "funk=1"])

@@ -45,8 +45,18 @@ final class PostgresArrayTests: XCTestCase {
 
     func testMalformedTextIsNil() {
         // Each of these is refused by PostgreSQL too ("malformed array literal").
-        for text in ["", "{", "}", "{a", "a,b", "a}", "{\"a}", "{\"a\"b}", "{\"a\\\"}", "[a,b]"] {
+        for text in ["", "{", "}", "{a", "a,b", "a}", "{\"a}", "{\"a\"b}", "{\"a\\\"}", "[a,b]",
+                     // An empty element or a quote inside an unquoted element (PostgreSQL: "malformed array
+                     // literal"), and a second dimension ({{a}} is a valid 2-D array, not the 1-D one read here).
+                     "{a,}", "{,a}", "{a,,b}", "{a\"b}", "{{a}}"] {
             XCTAssertNil(parse(text), text.debugDescription)
         }
+    }
+
+    func testUnquotedNullInAnyCaseIsNullAndUnquotedSpacesAreDropped() {
+        // SELECT '{null, a , NuLl}'::text[] is {NULL,a,NULL}; '{ "x" , y }'::text[] is {x,y}.
+        XCTAssertEqual(parse("{null, a , NuLl}"), [nil, "a", nil])
+        XCTAssertEqual(parse("{ \"x\" , y }"), ["x", "y"])
+        XCTAssertEqual(parse("{ }"), [])
     }
 }

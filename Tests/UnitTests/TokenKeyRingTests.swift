@@ -99,6 +99,8 @@ final class TokenKeyRingTests: XCTestCase {
         XCTAssertEqual(refusal("\(b64_1)\n*\(b64_1.dropFirst())"), .malformedLine(2), "a character outside base64")
         XCTAssertEqual(refusal("\(b64_1)\n\(b64_1)=="), .malformedLine(2), "too much padding")
         XCTAssertEqual(refusal("# comment\n0:\(b64_1)"), .malformedLine(2), "version 0")
+        XCTAssertEqual(refusal("\(b64_1)\n\n\n\nnot base64!"), .malformedLine(5), "blank lines count as lines")
+        XCTAssertEqual(refusal("\(b64_1)\r\n\r\n\(short)"), .wrongKeyLength(line: 3, bytes: 16), "CRLF line ends")
         XCTAssertEqual(refusal("256:\(b64_1)"), .malformedLine(1), "a version is one byte")
         XCTAssertEqual(refusal("-1:\(b64_1)"), .malformedLine(1))
         XCTAssertEqual(refusal("v2:\(b64_1)"), .malformedLine(1))

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from api_client import Api
-from api_helpers import (TIMESTAMP, TIME_RANGES, assert_common_headers, assert_error, assert_not_modified, enrol,
+from api_helpers import (TIMESTAMP, TIME_RANGES, assert_common_headers, assert_error, assert_not_modified, enrol, get_ok,
                          insert_week, insert_wrap, make_release, new_refresh_token, ordered, strong_etag, unique_email,
                          user_api, utc_today, week_display, week_key, week_start)
 
@@ -25,14 +25,6 @@ def me(rig):
     api = user_api(rig, unique_email("routes"))
     api.user = enrol(api, displayName="Me", avatar="https://i.example/me.png")
     return api
-
-
-def get_ok(api, path, **kwargs):
-    response = api.get(path, **kwargs)
-    assert response.status == 200, (path, response)
-    assert_common_headers(response)
-    strong_etag(response)
-    return response
 
 
 def post_ok(api, path, body):
@@ -269,7 +261,7 @@ def test_text_round_trips_exactly(me):
 
 def test_a_new_token_clears_needs_reauth_but_enrolment_alone_does_not(rig, me):
     rig.postgres.psql(f"""UPDATE users SET token_state = 'needs_reauth', token_state_reason = 'invalid_grant',
-                          token_state_at = now(), revision = nextval('revisions') WHERE email = '{me.email}'""")
+                          token_state_at = now() WHERE email = '{me.email}'""")
     assert get_ok(me, "/user/data").json()["tokenStatus"] == "needs_reauth"
     assert me.post("/user/update", {"wrappedEnrolled": True}).json()["tokenStatus"] == "needs_reauth"
     user = me.post("/user/update", {"refreshToken": new_refresh_token()}).json()
@@ -278,8 +270,8 @@ def test_a_new_token_clears_needs_reauth_but_enrolment_alone_does_not(rig, me):
 
 
 def test_timestamps_are_utc_seconds(rig, me):
-    rig.postgres.psql(f"""UPDATE users SET created_at = '2025-06-30 23:59:59.999-07', updated_at = '2026-01-01 00:00:00+09',
-                          revision = nextval('revisions') WHERE email = '{me.email}'""")
+    rig.postgres.psql(f"""UPDATE users SET created_at = '2025-06-30 23:59:59.999-07', updated_at = '2026-01-01 00:00:00+09'
+                          WHERE email = '{me.email}'""")
     user = get_ok(me, "/user/data").json()
     assert user["createdAt"] == "2025-07-01 06:59:59"
     assert user["updatedAt"] == "2025-12-31 15:00:00"

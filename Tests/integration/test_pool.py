@@ -2,6 +2,7 @@
 outages, body caps, and migrations."""
 
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -225,6 +226,44 @@ def test_migrations_twice_in_a_row_and_twice_at_once(make_rig):
     tables = rig.postgres.psql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
                                database="twice").strip()
     assert tables == rig.postgres.psql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'").strip()
+
+
+def test_a_database_of_the_previous_schema_upgrades_with_migrate(make_rig, tmp_path):
+    """A database made by the migrations before the newest one, holding data, upgrades with `xomify-api migrate`
+    and serves the same answers after."""
+    rig = make_rig(sandbox=False, threads=1)
+    sql = os.path.join(os.path.dirname(__file__), "..", "..", "sql")
+    files = sorted(f for f in os.listdir(sql) if f.endswith(".sql"))
+    older = tmp_path / "sql"
+    older.mkdir()
+    for name in files[:-1]:
+        shutil.copy(os.path.join(sql, name), older / name)
+    rig.postgres.create_database("upgrade")
+    env = rig.settings(XOMIFY_DATABASE_URL=rig.postgres.conninfo("upgrade"), XOMIFY_SQL_DIR=str(older))
+    subprocess.run([os.path.join(bin_dir(), "xomify-api"), "migrate"], env=env, check=True, capture_output=True,
+                   timeout=120)
+    rig.postgres.psql("""
+        INSERT INTO users (email, spotify_user_id, active, active_wrapped) VALUES ('old@xomify.test', 'old', true, true);
+        INSERT INTO wrapped_months (email, month_key, short_term_track_ids, medium_term_track_ids, long_term_track_ids,
+            short_term_artist_ids, medium_term_artist_ids, long_term_artist_ids, genre_scores, api_json)
+        VALUES ('old@xomify.test', '2026-01', '{t}', '{t}', '{t}', '{a}', '{a}', '{a}',
+            '{"short_term": [], "medium_term": [], "long_term": []}', '{"monthKey":"2026-01"}');
+        INSERT INTO job_runs (job, period_key, host, pid, process_start, status, finished_at)
+        VALUES ('wrapped', '2026-01', 'h', 1, 1, 'succeeded', now());
+        INSERT INTO job_items (job, period_key, email, status, finished_at) VALUES ('wrapped', '2026-01', 'old@xomify.test', 'done', now());
+        """, database="upgrade")
+    before = rig.postgres.rows("SELECT revision, wraps_revision FROM users", database="upgrade")
+    env["XOMIFY_SQL_DIR"] = sql
+    upgraded = subprocess.run([os.path.join(bin_dir(), "xomify-api"), "migrate"], env=env, capture_output=True,
+                              text=True, timeout=120)
+    assert upgraded.returncode == 0 and "migrations applied" in upgraded.stderr, upgraded.stderr
+    assert rig.postgres.psql("SELECT max(version) FROM schema_migrations", database="upgrade").strip() == files[-1][:4]
+    assert rig.postgres.rows("SELECT revision, wraps_revision FROM users", database="upgrade") == before
+    assert rig.postgres.rows("SELECT status FROM reporting.job_history", database="upgrade") == [["succeeded"]]
+    # The triggers work on the upgraded rows.
+    rig.postgres.psql("UPDATE wrapped_months SET api_json = '{\"monthKey\":\"2026-01\",\"x\":1}'", database="upgrade")
+    after = rig.postgres.rows("SELECT revision, wraps_revision FROM users", database="upgrade")
+    assert after[0][0] == before[0][0] and int(after[0][1]) > int(before[0][1])
 
 
 @pytest.mark.parametrize("case", ["missing secret file", "short jwt secret", "bad integer", "unknown file key"])

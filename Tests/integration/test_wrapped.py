@@ -135,6 +135,55 @@ def test_get_routes_return_the_new_wraps(wrapped_rig):
     assert [w["monthKey"] for w in year] == ["2026-12", "2026-10", "2026-06"]
 
 
+def test_psql_reports_name_the_artists_and_tracks_of_the_top_lists(wrapped_rig):
+    """The names come with the top lists the job receives anyway (no extra request): the reports read as text."""
+    rig, _ = wrapped_rig
+    catalogue = rig.sandbox.get("/_sandbox/catalogue")
+    artist_names = {a["id"]: a["name"] for a in catalogue["artists"]}
+    track_names = {t["id"]: t["name"] for album in catalogue["albums"] for t in album["tracks"]}
+    counted = {"artist": 0, "track": 0}
+    for kind, names in (("artist", artist_names), ("track", track_names)):
+        rows = rig.postgres.rows(f"""SELECT time_range, {kind}_id, {kind}_name, users, rank
+                                     FROM reporting.monthly_top_{kind}s WHERE month_key = '2026-10'""")
+        assert {r[0] for r in rows} == {"short_term", "medium_term", "long_term"}
+        for _, item_id, name, users, rank in rows:
+            assert name == names[item_id], (kind, item_id)
+            assert int(users) >= 1 and int(rank) >= 1
+            counted[kind] += 1
+    assert counted["artist"] > 25 and counted["track"] > 25
+    # Where users agree: the short-term rank 1 artist is the one most users have, as counted here.
+    users = [u for u in sandbox_users(rig) if not u["revoked"]]
+    appearances = {}
+    for user in users:
+        for artist_id in catalogue["top"][user["id"]]["artists"]["short_term"][:25]:
+            appearances[artist_id] = appearances.get(artist_id, 0) + 1
+    top = rig.postgres.rows("""SELECT artist_id, users FROM reporting.monthly_top_artists
+                               WHERE month_key = '2026-10' AND time_range = 'short_term' AND rank = 1""")
+    assert all(int(count) == max(appearances.values()) == appearances[artist] for artist, count in top)
+    genres = rig.postgres.rows("""SELECT DISTINCT time_range FROM reporting.monthly_top_genres
+                                  WHERE month_key = '2026-10'""")
+    assert sorted(g[0] for g in genres) == ["long_term", "medium_term", "short_term"]
+
+
+def test_job_history_lists_each_runs_failures_with_their_reasons(wrapped_rig):
+    rig, _ = wrapped_rig
+    run = rig.postgres.psql("SELECT max(id) FROM job_runs WHERE period_key = '2026-10'").strip()
+    email = rig.postgres.psql("SELECT min(email) FROM job_items WHERE period_key = '2026-10' AND status = 'done'").strip()
+    history = rig.postgres.rows(f"SELECT status, failures FROM reporting.job_history WHERE id = {run}")
+    assert history == [["succeeded", ""]]
+    # A failure recorded by that run (as JobStore.finish records one) shows with its reason.
+    rig.postgres.psql(f"""UPDATE job_items SET status = 'failed', last_error = 'forbidden: test', finished_by = {run}
+                          WHERE job = 'wrapped' AND period_key = '2026-10' AND email = '{email}'""")
+    try:
+        assert rig.postgres.rows(f"SELECT failures FROM reporting.job_history WHERE id = {run}") == [
+            [f"{email}: forbidden: test"]]
+        assert [email, "failed", "forbidden: test"] in rig.postgres.rows(
+            "SELECT email, status, last_error FROM reporting.job_problems WHERE period_key = '2026-10'")
+    finally:
+        rig.postgres.psql(f"""UPDATE job_items SET status = 'done', last_error = NULL
+                              WHERE job = 'wrapped' AND period_key = '2026-10' AND email = '{email}'""")
+
+
 def test_the_default_period_is_the_previous_month(make_rig):
     rig = new_rig(make_rig)
     enrol(rig, only=[sandbox_users(rig)[0]["email"]])
