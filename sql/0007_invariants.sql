@@ -146,34 +146,32 @@ CROSS JOIN LATERAL jsonb_each(w.genre_scores) AS r (time_range, pairs)
 CROSS JOIN LATERAL jsonb_array_elements(r.pairs) AS g (pair)
 GROUP BY w.month_key, r.time_range, g.pair ->> 0;
 
--- Per month and time range, artists across users' top lists: how many users have them, their mean rank
--- (1 = top) and their name when a job has seen it.
-CREATE VIEW reporting.monthly_top_artists AS
-SELECT t.month_key, t.time_range, t.artist_id, n.name AS artist_name, t.users, t.mean_rank,
-       rank() OVER (PARTITION BY t.month_key, t.time_range ORDER BY t.users DESC, t.mean_rank) AS rank
+-- Per month and time range, the artists and the tracks of users' top lists: how many users have each, its
+-- mean rank (1 = top) and its name when a job has seen it. Read through the two views below.
+CREATE VIEW reporting.monthly_top_items AS
+SELECT t.kind, t.month_key, t.time_range, t.id, n.name, t.users, t.mean_rank,
+       rank() OVER (PARTITION BY t.kind, t.month_key, t.time_range ORDER BY t.users DESC, t.mean_rank) AS rank
 FROM (
-    SELECT w.month_key, r.time_range, a.artist_id, count(*) AS users, round(avg(a.position), 1) AS mean_rank
+    SELECT r.kind, w.month_key, r.time_range, a.id, count(*) AS users, round(avg(a.position), 1) AS mean_rank
     FROM wrapped_months w
-    CROSS JOIN LATERAL (VALUES ('short_term', w.short_term_artist_ids), ('medium_term', w.medium_term_artist_ids),
-                               ('long_term', w.long_term_artist_ids)) AS r (time_range, ids)
-    CROSS JOIN LATERAL unnest(r.ids) WITH ORDINALITY AS a (artist_id, position)
-    GROUP BY w.month_key, r.time_range, a.artist_id
+    CROSS JOIN LATERAL (VALUES ('artist', 'short_term', w.short_term_artist_ids),
+                               ('artist', 'medium_term', w.medium_term_artist_ids),
+                               ('artist', 'long_term', w.long_term_artist_ids),
+                               ('track', 'short_term', w.short_term_track_ids),
+                               ('track', 'medium_term', w.medium_term_track_ids),
+                               ('track', 'long_term', w.long_term_track_ids)) AS r (kind, time_range, ids)
+    CROSS JOIN LATERAL unnest(r.ids) WITH ORDINALITY AS a (id, position)
+    GROUP BY r.kind, w.month_key, r.time_range, a.id
 ) t
-LEFT JOIN spotify_names n ON n.kind = 'artist' AND n.id = t.artist_id;
+LEFT JOIN spotify_names n ON n.kind = t.kind AND n.id = t.id;
 
--- The same for tracks.
+CREATE VIEW reporting.monthly_top_artists AS
+SELECT month_key, time_range, id AS artist_id, name AS artist_name, users, mean_rank, rank
+FROM reporting.monthly_top_items WHERE kind = 'artist';
+
 CREATE VIEW reporting.monthly_top_tracks AS
-SELECT t.month_key, t.time_range, t.track_id, n.name AS track_name, t.users, t.mean_rank,
-       rank() OVER (PARTITION BY t.month_key, t.time_range ORDER BY t.users DESC, t.mean_rank) AS rank
-FROM (
-    SELECT w.month_key, r.time_range, a.track_id, count(*) AS users, round(avg(a.position), 1) AS mean_rank
-    FROM wrapped_months w
-    CROSS JOIN LATERAL (VALUES ('short_term', w.short_term_track_ids), ('medium_term', w.medium_term_track_ids),
-                               ('long_term', w.long_term_track_ids)) AS r (time_range, ids)
-    CROSS JOIN LATERAL unnest(r.ids) WITH ORDINALITY AS a (track_id, position)
-    GROUP BY w.month_key, r.time_range, a.track_id
-) t
-LEFT JOIN spotify_names n ON n.kind = 'track' AND n.id = t.track_id;
+SELECT month_key, time_range, id AS track_id, name AS track_name, users, mean_rank, rank
+FROM reporting.monthly_top_items WHERE kind = 'track';
 
 -- Job runs, with the users each run failed and why ("email: reason; ...").
 CREATE VIEW reporting.job_history AS
