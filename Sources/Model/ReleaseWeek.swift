@@ -56,17 +56,19 @@ public struct ReleaseWeek: Hashable, Sendable, Comparable, CustomStringConvertib
     public var description: String { key }
 
     /// True when a release dated `date` (Spotify's precision: `YYYY-MM-DD`, `YYYY-MM` or `YYYY`) belongs to
-    /// this week: a day inside it, or a month the week touches; a year alone never does (SPEC §8.2).
+    /// this week (SPEC §8.2): a day inside it; a month only in the week that holds the 1st of that month (so it
+    /// counts once, not in four or five weeks); a year never.
     public func contains(releaseDate date: String, precision: String) -> Bool {
+        guard let day = ReleaseWeek.countedDay(releaseDate: date, precision: precision) else { return false }
+        return day >= start && day <= end
+    }
+
+    /// The day a release counts on: its day, or the 1st of its month; nil for a year alone or a malformed date.
+    public static func countedDay(releaseDate date: String, precision: String) -> CivilDate? {
         switch precision {
-        case "day":
-            guard let day = CivilDate(date) else { return false }
-            return day >= start && day <= end
-        case "month":
-            guard let month = MonthKey(date) else { return false }
-            return month == MonthKey(containing: start) || month == MonthKey(containing: end)
-        default:
-            return false
+        case "day": return CivilDate(date)
+        case "month": return MonthKey(date).flatMap { CivilDate(year: $0.year, month: $0.month, day: 1) }
+        default: return nil
         }
     }
 

@@ -30,6 +30,23 @@ public struct WeekStore {
         static let history = PreparedStatement("""
             SELECT \(Column.selectList) FROM release_radar_weeks WHERE email = $1 ORDER BY start_date DESC LIMIT $2
             """)
+        static let save = PreparedStatement("""
+            INSERT INTO release_radar_weeks AS w (email, week_key, start_date, end_date, releases, artist_count,
+                release_count, track_count, album_count, single_count, playlist_id, created_at)
+            VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, to_timestamp($12))
+            ON CONFLICT (email, week_key) DO UPDATE SET
+                start_date = EXCLUDED.start_date, end_date = EXCLUDED.end_date, releases = EXCLUDED.releases,
+                artist_count = EXCLUDED.artist_count, release_count = EXCLUDED.release_count,
+                track_count = EXCLUDED.track_count, album_count = EXCLUDED.album_count,
+                single_count = EXCLUDED.single_count, playlist_id = EXCLUDED.playlist_id, created_at = EXCLUDED.created_at
+            WHERE (w.start_date, w.end_date, w.releases, w.artist_count, w.release_count, w.track_count, w.album_count,
+                   w.single_count, w.playlist_id, w.created_at)
+                  IS DISTINCT FROM
+                  (EXCLUDED.start_date, EXCLUDED.end_date, EXCLUDED.releases, EXCLUDED.artist_count,
+                   EXCLUDED.release_count, EXCLUDED.track_count, EXCLUDED.album_count, EXCLUDED.single_count,
+                   EXCLUDED.playlist_id, EXCLUDED.created_at)
+            RETURNING true
+            """)
     }
 
     public func summary(_ email: Email) throws(StoreError) -> Summary {
@@ -44,6 +61,22 @@ public struct WeekStore {
         try database.read(SQL.history, [email, limit]) { result in
             try result.rows(named: Column.self).map { row in try WeekStore.decodeWeek(row, email: email) }
         }
+    }
+
+    /// Stores a week (replacing the stored one of the same key). Returns false when the stored week was already
+    /// exactly this one (nothing written, its ETag unchanged).
+    @discardableResult
+    public func save(_ week: RadarWeek) throws(StoreError) -> Bool {
+        var writer = JSONWriter(capacity: 256 + 320 * week.releases.count)
+        writer.beginArray()
+        for release in week.releases { release.write(to: &writer) }
+        writer.endArray()
+        let stats = week.stats
+        return try database.write(SQL.save, [
+            week.email, week.week.key, week.week.start, week.week.end, JSONText(String(decoding: writer.bytes, as: UTF8.self)),
+            stats.artistCount, stats.releaseCount, stats.trackCount, stats.albumCount, stats.singleCount, week.playlistID,
+            Int(week.createdAt.seconds),
+        ]) { result in result.rowCount == 1 }
     }
 
     private static func decodeWeek(_ row: NamedRow<Column>, email: Email) throws -> RadarWeek {

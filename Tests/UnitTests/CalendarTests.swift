@@ -54,10 +54,24 @@ final class CalendarTests: XCTestCase {
         XCTAssertTrue(week.contains(releaseDate: "2025-12-27", precision: "day"))
         XCTAssertTrue(week.contains(releaseDate: "2026-01-02", precision: "day"))
         XCTAssertFalse(week.contains(releaseDate: "2026-01-03", precision: "day"))
-        XCTAssertTrue(week.contains(releaseDate: "2025-12", precision: "month"))
+        // SPEC §8.2: a month-precision date counts only in the week that holds the 1st of that month.
         XCTAssertTrue(week.contains(releaseDate: "2026-01", precision: "month"))
+        XCTAssertFalse(week.contains(releaseDate: "2025-12", precision: "month"), "Dec 1st is in another week")
         XCTAssertFalse(week.contains(releaseDate: "2025-11", precision: "month"))
         XCTAssertFalse(week.contains(releaseDate: "2026", precision: "year"))
+        XCTAssertFalse(week.contains(releaseDate: "2026-13", precision: "month"))
+        // Over a year of weeks, each month counts in exactly one.
+        var counted: [String: Int] = [:]
+        var current = week
+        for _ in 0..<60 {
+            for month in 1...12 {
+                let date = "2026-" + (month < 10 ? "0" : "") + String(month)
+                if current.contains(releaseDate: date, precision: "month") { counted[date, default: 0] += 1 }
+            }
+            current = ReleaseWeek(containing: current.start.adding(days: 7))
+        }
+        XCTAssertEqual(counted.count, 12)
+        XCTAssertTrue(counted.values.allSatisfy { $0 == 1 })
     }
 
     func testTimestamps() throws {
