@@ -7,7 +7,7 @@
 //   Foundations (pure Swift)   JSON Log Configuration HTTP
 //   Pool                       ResponderPool
 //   Domain                     Model Auth Store Spotify API Jobs
-//   Executables                xomify-api xomify-wrapped
+//   Executables                xomify-api xomify-wrapped xomify-release-radar
 // Only Store imports Postgres (its commands are internal to Store), only ResponderPool imports FastCGI, and no
 // module above the wrappers imports a C module.
 import PackageDescription
@@ -17,6 +17,7 @@ let package = Package(
     products: [
         .executable(name: "xomify-api", targets: ["xomify-api"]),
         .executable(name: "xomify-wrapped", targets: ["xomify-wrapped"]),
+        .executable(name: "xomify-release-radar", targets: ["xomify-release-radar"]),
     ],
     targets: [
         // C libraries (Debian 12 packages) and typed shims for what Swift cannot call directly.
@@ -58,6 +59,7 @@ let package = Package(
         .executableTarget(name: "xomify-api",
                           dependencies: ["ResponderPool", "API", "Auth", "Store", "Spotify", "Configuration", "Log", "Platform"]),
         .executableTarget(name: "xomify-wrapped", dependencies: ["Jobs", "Configuration", "Log", "Model", "Platform"]),
+        .executableTarget(name: "xomify-release-radar", dependencies: ["Jobs", "Configuration", "Log", "Model", "Platform"]),
 
         // A load driver for the Spotify client's tests and benchmark.
         .executableTarget(name: "spotify-load", dependencies: ["Jobs", "Spotify", "Configuration", "JSON", "Platform"],

@@ -61,6 +61,10 @@ public enum Settings {
     public static let assetsDirectory = Setting("XOMIFY_ASSETS_DIR", "directory of the playlist cover images",
                                                 default: "/usr/local/share/xomify/assets")
     public static let jobParallelism = Setting("XOMIFY_JOB_PARALLELISM", "users a job runner works on at once", default: "4")
+    public static let releaseRadarAppearsOn = Setting(
+        "XOMIFY_RELEASE_RADAR_APPEARS_ON",
+        "true or false: also scan appears_on and compilation releases (only followed artists' tracks are kept) for users without their own setting; false halves the scan requests",
+        default: "true")
     public static let jobLeaseSeconds = Setting("XOMIFY_JOB_LEASE_SECONDS",
                                                 "how long a claimed job item stays reserved to its runner without a heartbeat", default: "120")
 
@@ -69,6 +73,7 @@ public enum Settings {
         slowRequestMilliseconds, jwtSecretFile, tokenKeyFile, spotifyClientID, spotifyClientSecretFile, spotifyAPIURL,
         spotifyAccountsURL, spotifyMaxRPS, spotifyConcurrency, spotifyDailyBudget, spotifyTimeoutMilliseconds,
         legacyTokens, adminEmails, logLevel, sqlDirectory, assetsDirectory, jobParallelism, jobLeaseSeconds,
+        releaseRadarAppearsOn,
     ]
 
     public static func named(_ name: String) -> Setting? {

@@ -12,6 +12,7 @@ final class JobDatabase: Sendable {
         let jobs: JobStore
         let budget: BudgetStore
         let names: NameStore
+        let catalogue: CatalogueStore
     }
 
     /// The session's thread has stopped (the run is over).
@@ -27,7 +28,8 @@ final class JobDatabase: Sendable {
         stores = ThreadConfined(stores: Stores(
             users: UserStore(database: database, keys: keys), wraps: WrapStore(database: database),
             weeks: WeekStore(database: database), jobs: JobStore(database: database),
-            budget: BudgetStore(database: database), names: NameStore(database: database)))
+            budget: BudgetStore(database: database), names: NameStore(database: database),
+            catalogue: CatalogueStore(database: database)))
         thread = try SerialThread(name: "xomify-db")
     }
 

@@ -14,12 +14,15 @@ public struct JobSettings: Sendable {
     public var parallelism: Int
     public var leaseSeconds: Int
     public var assetsDirectory: String
+    /// The release radar's appears_on scan for users without their own setting.
+    public var releaseRadarAppearsOn: Bool
 
     public static let relevant: [Setting] = [
         Settings.config, Settings.databaseURL, Settings.tokenKeyFile, Settings.spotifyClientID,
         Settings.spotifyClientSecretFile, Settings.spotifyAPIURL, Settings.spotifyAccountsURL, Settings.spotifyMaxRPS,
         Settings.spotifyConcurrency, Settings.spotifyDailyBudget, Settings.spotifyTimeoutMilliseconds,
         Settings.jobParallelism, Settings.jobLeaseSeconds, Settings.assetsDirectory, Settings.logLevel,
+        Settings.releaseRadarAppearsOn,
     ]
 
     public static func load(_ configuration: Configuration) throws(ConfigurationError) -> JobSettings {
@@ -45,6 +48,7 @@ public struct JobSettings: Sendable {
                            dailyBudget: try configuration.integer(Settings.spotifyDailyBudget, in: 0...10_000_000),
                            parallelism: try configuration.integer(Settings.jobParallelism, in: 1...64),
                            leaseSeconds: try configuration.integer(Settings.jobLeaseSeconds, in: 30...86400),
-                           assetsDirectory: configuration.string(Settings.assetsDirectory) ?? "")
+                           assetsDirectory: configuration.string(Settings.assetsDirectory) ?? "",
+                           releaseRadarAppearsOn: try configuration.choice(Settings.releaseRadarAppearsOn, ["true", "false"]) == "true")
     }
 }

@@ -116,6 +116,11 @@ public struct JobStore {
         static let releaseClaims = PreparedStatement("""
             UPDATE job_items SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = $1 AND status = 'pending'
             """)
+        /// The catalogue fetches a run has claimed (sql/0008) are renewed and dropped with its items.
+        static let renewCatalogueClaims = PreparedStatement("""
+            UPDATE catalogue_claims SET lease_until = now() + make_interval(secs => $2) WHERE claimed_by = $1
+            """)
+        static let dropCatalogueClaims = PreparedStatement("DELETE FROM catalogue_claims WHERE claimed_by = $1")
         static let heartbeatRun = PreparedStatement("UPDATE job_runs SET heartbeat_at = now() WHERE id = $1")
         static let heartbeatItems = PreparedStatement("""
             UPDATE job_items SET lease_until = now() + make_interval(secs => $2)
@@ -220,6 +225,7 @@ public struct JobStore {
         try database.transaction { connection in
             try connection.execute(SQL.markCrashed, [run.id])
             try connection.execute(SQL.releaseClaims, [run.id])
+            try connection.execute(SQL.dropCatalogueClaims, [run.id])
         }
     }
 
@@ -228,6 +234,7 @@ public struct JobStore {
         try database.transaction { connection in
             try connection.execute(SQL.heartbeatRun, [run.id])
             try connection.execute(SQL.heartbeatItems, [run.id, leaseSeconds])
+            try connection.execute(SQL.renewCatalogueClaims, [run.id, leaseSeconds])
         }
     }
 
@@ -246,6 +253,7 @@ public struct JobStore {
                 summary.usersFailed, summary.usersSkipped, summary.requests, byEndpoint, summary.status429,
             ])
             try connection.execute(SQL.releaseClaims, [run.id])
+            try connection.execute(SQL.dropCatalogueClaims, [run.id])
         }
     }
 

@@ -79,6 +79,9 @@ public struct UserStore {
             WHERE email = $1
             """)
         static let touch = PreparedStatement("UPDATE users SET updated_at = now() WHERE email = $1")
+        static let releaseRadarSettings = PreparedStatement("""
+            SELECT release_radar_playlist_id, release_radar_appears_on FROM users WHERE email = $1
+            """)
         static let setReleaseRadarPlaylist = PreparedStatement("""
             UPDATE users SET release_radar_playlist_id = $2 WHERE email = $1
             """)
@@ -166,6 +169,15 @@ public struct UserStore {
     /// Notes the time of a job's visit without touching any other field.
     public func touch(_ email: Email) throws(StoreError) {
         try database.write(SQL.touch, [email])
+    }
+
+    /// What the release radar job needs of a user: their playlist's id, and their own appears_on setting (nil: the
+    /// configured default applies).
+    public func releaseRadarSettings(_ email: Email) throws(StoreError) -> (playlistID: String?, appearsOn: Bool?) {
+        try database.read(SQL.releaseRadarSettings, [email]) { result in
+            guard let row = result.first else { throw StoreError.fault("no user \(email)") }
+            return (try row.decode(0, as: String?.self), try row.decode(1, as: Bool?.self))
+        }
     }
 
     /// Stores the id of the user's release radar playlist (created, or recreated after a deletion).

@@ -17,7 +17,8 @@ final class WrappedPlaylistTests: XCTestCase {
         let playlists = WrappedPlaylist.all(for: try wrap(month.description))
         XCTAssertEqual(playlists.map(\.name), ["Xomify December'26", "Xomify 2026"])
         XCTAssertEqual(playlists.map(\.trackIDs), [["s1", "s2"], ["l1", "l2", "l3"]])
-        XCTAssertEqual(playlists[1].description, "Your top songs of 2026 - Created by xomify.com")
+        // SPEC §8.1, word for word.
+        XCTAssertEqual(playlists[1].description, "Your Top 25 songs for 2026 - Created by xomify.com")
     }
 
     func testNormalMonthsAndJune() throws {
@@ -27,6 +28,7 @@ final class WrappedPlaylistTests: XCTestCase {
         let june = WrappedPlaylist.all(for: try wrap("2026-06"))
         XCTAssertEqual(june.map(\.name), ["Xomify June'26", "Xomify First Half '26"])
         XCTAssertEqual(june[1].trackIDs, ["m1"])
+        XCTAssertEqual(june[1].description, "Your Top 25 songs for the First 6 months of '26 - Created by xomify.com")
         XCTAssertEqual(WrappedJob.defaultMonth(now: 1_795_737_600).description, "2026-10") // 2026-11-27
     }
 }

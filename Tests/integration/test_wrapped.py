@@ -82,10 +82,10 @@ def test_playlists_for_a_normal_month_june_and_december(wrapped_rig):
         expected = {
             "Xomify October'26": ("Your Top 25 songs for October - Created by xomify.com", top["short_term"], "month-10.jpg"),
             "Xomify June'26": ("Your Top 25 songs for June - Created by xomify.com", top["short_term"], "month-06.jpg"),
-            "Xomify First Half '26": ("Your top songs of the first half of 2026 - Created by xomify.com",
+            "Xomify First Half '26": ("Your Top 25 songs for the First 6 months of '26 - Created by xomify.com",
                                      top["medium_term"], "first-half.jpg"),
             "Xomify December'26": ("Your Top 25 songs for December - Created by xomify.com", top["short_term"], "month-12.jpg"),
-            "Xomify 2026": ("Your top songs of 2026 - Created by xomify.com", top["long_term"], "year.jpg"),
+            "Xomify 2026": ("Your Top 25 songs for 2026 - Created by xomify.com", top["long_term"], "year.jpg"),
         }
         owned = {name: entries for (owner, name), entries in by_name.items() if owner == user["id"]}
         if user["revoked"]:
@@ -96,7 +96,7 @@ def test_playlists_for_a_normal_month_june_and_december(wrapped_rig):
             assert len(owned[name]) == 1, f"{name} made {len(owned[name])} times"
             got_description, public, cover_bytes, uris = owned[name][0]
             assert got_description == description
-            assert public is False
+            assert public is True  # SPEC §8.1: public, as the original system made them
             assert cover_bytes == cover[cover_file]
             assert uris == [f"spotify:track:{t}" for t in tracks[:25]]
     # Playlist ids are stored with the wraps.

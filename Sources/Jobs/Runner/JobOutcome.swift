@@ -45,6 +45,8 @@ enum JobOutcome: Sendable, Equatable {
             }
         case let error as JobDatabase.Closed:
             self = .stopRun(error.description, status: .stoppedEarly)
+        case let error as SharedCatalogue.WaitedTooLong:
+            self = .retryLater(error.description)
         default:
             self = .failed("\(error)")
         }

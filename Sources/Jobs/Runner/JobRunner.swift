@@ -19,16 +19,29 @@ public struct RunOptions: Sendable {
 /// period's items enlisted, a heartbeat while users are worked on (`WorkScheduler`), the row finished with a
 /// summary, and the exit status of §7.3.
 final class JobRunner: Sendable {
+    /// What a job's task may need from the run that works it.
+    struct RunContext: Sendable {
+        let spotify: SpotifyClient
+        let database: JobDatabase
+        /// Nil for a dry run.
+        let run: JobStore.Run?
+    }
+
     private let settings: JobSettings
-    private let task: any UserTask
+    private let job: JobStore.Job
+    private let period: String
     private let options: RunOptions
+    private let makeTask: @Sendable (RunContext) -> any UserTask
     private let log: Logger
 
-    init(settings: JobSettings, task: any UserTask, options: RunOptions) {
+    init(settings: JobSettings, job: JobStore.Job, period: String, options: RunOptions,
+         makeTask: @escaping @Sendable (RunContext) -> any UserTask) {
         self.settings = settings
-        self.task = task
+        self.job = job
+        self.period = period
         self.options = options
-        log = Logger(task.job.rawValue)
+        self.makeTask = makeTask
+        log = Logger(job.rawValue)
     }
 
     /// Runs the job and returns the process exit status.
@@ -55,20 +68,20 @@ final class JobRunner: Sendable {
             log.error("cannot start the Spotify client", ["error": error.description])
             return .software
         }
-        let name = task.job == .wrapped ? "xomify-wrapped" : "xomify-release-radar"
-        let report = JobReport(title: "\(name) \(task.period)\(options.dryRun ? " (dry run)" : "")",
+        let name = job == .wrapped ? "xomify-wrapped" : "xomify-release-radar"
+        let report = JobReport(title: "\(name) \(period)\(options.dryRun ? " (dry run)" : "")",
                                counters: spotify.counters, log: log)
-        log.info("run starting", ["period": task.period, "dry_run": options.dryRun, "user": options.only?.value ?? "all"])
+        log.info("run starting", ["period": period, "dry_run": options.dryRun, "user": options.only?.value ?? "all"])
 
         let state = RunState()
-        let scheduler = WorkScheduler(task: task, options: options, settings: settings, database: database,
-                                      spotify: spotify, report: report, state: state, log: log)
         var run: JobStore.Run?
         if options.dryRun {
-            await scheduler.work(run: nil)
+            let task = makeTask(RunContext(spotify: spotify, database: database, run: nil))
+            await WorkScheduler(task: task, options: options, settings: settings, database: database, spotify: spotify,
+                                report: report, state: state, log: log).work(run: nil)
         } else {
             do {
-                run = try await startRun(database, report: report, scheduler: scheduler)
+                run = try await startRun(database, spotify: spotify, report: report, state: state)
             } catch {
                 await state.stop("database: \(error)", status: .stoppedEarly)
             }
@@ -99,9 +112,10 @@ final class JobRunner: Sendable {
     }
 
     /// Takes over crashed runs, records this one, enlists the period's items and works on what is pending.
-    private func startRun(_ database: JobDatabase, report: JobReport, scheduler: WorkScheduler) async throws -> JobStore.Run {
-        await RunTakeover(job: task.job, leaseSeconds: settings.leaseSeconds, database: database, log: log).takeOverCrashedRuns()
-        let (job, period, only) = (task.job, task.period, options.only)
+    private func startRun(_ database: JobDatabase, spotify: SpotifyClient, report: JobReport,
+                          state: RunState) async throws -> JobStore.Run {
+        await RunTakeover(job: job, leaseSeconds: settings.leaseSeconds, database: database, log: log).takeOverCrashedRuns()
+        let (job, period, only) = (self.job, self.period, options.only)
         let (host, pid) = (Environment.hostName(), Processes.currentID())
         let processStart = Processes.startTime(of: pid) ?? 0
         let run = try await database.with { stores in
@@ -110,8 +124,10 @@ final class JobRunner: Sendable {
         let counts = try await database.with { stores in try stores.jobs.enlist(job, period: period, only: only) }
         report.setTotal(counts.total, finishedEarlier: counts.done + counts.failed + counts.skipped)
         if counts.pending > 0 {
+            let task = makeTask(RunContext(spotify: spotify, database: database, run: run))
             let heartbeat = Heartbeat(run: run, leaseSeconds: settings.leaseSeconds, database: database, log: log)
-            await scheduler.work(run: run)
+            await WorkScheduler(task: task, options: options, settings: settings, database: database, spotify: spotify,
+                                report: report, state: state, log: log).work(run: run)
             heartbeat.stop()
         }
         return run

@@ -115,7 +115,7 @@ struct WrappedTask: UserTask {
                 step.set("creating", .bool(true))
                 try await user.record(key, .object(step))
                 id = try await user.spotify.createPlaylist(accessToken: user.accessToken, name: playlist.name,
-                                                           description: playlist.description, isPublic: false).id
+                                                           description: playlist.description, isPublic: true).id
             }
             guard let playlistID = id else { return }
             if step["id"]?.stringValue != playlistID {
@@ -189,7 +189,9 @@ struct WrappedTask: UserTask {
 public enum WrappedJob {
     public static func run(settings: JobSettings, month: MonthKey, options: RunOptions) async -> ExitStatus {
         let covers = CoverImages(directory: settings.assetsDirectory, log: Logger("wrapped"))
-        return await JobRunner(settings: settings, task: WrappedTask(month: month, covers: covers), options: options).run()
+        return await JobRunner(settings: settings, job: .wrapped, period: month.description, options: options) { _ in
+            WrappedTask(month: month, covers: covers)
+        }.run()
     }
 
     /// The period of a run at `now`: the previous UTC month.

@@ -1,7 +1,8 @@
 import Model
 
 /// A playlist the wrapped job makes for a month (SPEC §8.1): the monthly one, plus the first-half one in June
-/// and the year one in December. Names use the period's month and year.
+/// and the year one in December. Names and descriptions are the original system's, with the period's month and
+/// year; all of them are public, as the original system made them.
 struct WrappedPlaylist: Sendable, Equatable {
     enum Kind: String, Sendable, CaseIterable {
         case monthly
@@ -22,12 +23,12 @@ struct WrappedPlaylist: Sendable, Equatable {
                                          trackIDs: wrap.topTrackIDs.shortTerm, cover: .month(month.month))]
         if month.month == 6 {
             playlists.append(WrappedPlaylist(kind: .firstHalf, name: "Xomify First Half '\(month.shortYear)",
-                                             description: "Your top songs of the first half of 20\(month.shortYear) - Created by xomify.com",
+                                             description: "Your Top 25 songs for the First 6 months of '\(month.shortYear) - Created by xomify.com",
                                              trackIDs: wrap.topTrackIDs.mediumTerm, cover: .firstHalf))
         }
         if month.month == 12 {
             playlists.append(WrappedPlaylist(kind: .year, name: "Xomify 20\(month.shortYear)",
-                                             description: "Your top songs of 20\(month.shortYear) - Created by xomify.com",
+                                             description: "Your Top 25 songs for 20\(month.shortYear) - Created by xomify.com",
                                              trackIDs: wrap.topTrackIDs.longTerm, cover: .year))
         }
         return playlists
