@@ -77,9 +77,11 @@ def main():
         print(result.stdout, flush=True)
         if result.returncode not in (0, 1):
             print(result.stderr[-3000:], file=sys.stderr)
-        if os.path.exists(os.path.join(os.environ["XOMIFY_BIN_DIR"], "xomify-release-radar")):
-            say("running the weekly release radar job once")
-            print(rig.run_job("xomify-release-radar").stdout, flush=True)
+        say("running the weekly release radar job once (the last complete Saturday-Friday week)")
+        result = rig.run_job("xomify-release-radar")
+        print(result.stdout, flush=True)
+        if result.returncode not in (0, 1):
+            print(result.stderr[-3000:], file=sys.stderr)
 
         user = next(u for u in users if not u["revoked"])
         token = rig.token(user["email"].lower(), user["id"], lifetime=7 * 86400)
@@ -99,6 +101,7 @@ Try:
   curl -k -H "Authorization: Bearer $TOKEN" {base}/wrapped/data
   curl -k -H "Authorization: Bearer $TOKEN" {base}/user/data
   curl -k -H "Authorization: Bearer $TOKEN" {base}/release-radar/check
+  curl -k -H "Authorization: Bearer $TOKEN" "{base}/release-radar/history?limit=2"
 
 Serving until Ctrl-C.""", flush=True)
         stop.wait()

@@ -55,15 +55,14 @@ struct WeekContents: Sendable, Equatable {
             }
         }
 
-        // Newest first; among releases of one day, albums before singles, then by name and id (stable whatever
-        // order the artists were scanned in).
+        // Newest first, as Spotify lists them: by the date's text (a day before a month that starts on it); on one
+        // date albums, then singles, then compilations (Spotify's group order), then by id, so the order is the
+        // same whatever order the artists were scanned in.
         let ranked = order.compactMap { candidates[$0] }.sorted { lhs, rhs in
-            let (a, b) = (lhs.release.countedDay, rhs.release.countedDay)
-            if a != b { return (a ?? .init(daysSinceEpoch: 0)) > (b ?? .init(daysSinceEpoch: 0)) }
-            let (typeA, typeB) = (typeRank(lhs.release.albumType), typeRank(rhs.release.albumType))
-            if typeA != typeB { return typeA < typeB }
-            if lhs.release.name != rhs.release.name { return lhs.release.name < rhs.release.name }
-            return lhs.release.albumID < rhs.release.albumID
+            let (a, b) = (lhs.release, rhs.release)
+            if a.releaseDate != b.releaseDate { return a.releaseDate > b.releaseDate }
+            if typeRank(a.albumType) != typeRank(b.albumType) { return typeRank(a.albumType) < typeRank(b.albumType) }
+            return a.albumID < b.albumID
         }
 
         // The tracks each release brings: all of an own release; of a release a followed artist only appears on
@@ -104,7 +103,7 @@ struct WeekContents: Sendable, Equatable {
     private static func typeRank(_ albumType: String) -> Int {
         switch albumType {
         case "album": return 0
-        case "compilation": return 1
+        case "single": return 1
         default: return 2
         }
     }
@@ -128,17 +127,45 @@ struct WeekContents: Sendable, Equatable {
             && normalisedTitle(a.name) == normalisedTitle(b.name)
     }
 
-    /// Case-folded and trimmed, without a trailing parenthesised or bracketed part that starts with feat., ft. or
-    /// with ("Song (feat. X)" and "Song [with Y]" are "song").
+    /// Case-folded and trimmed, without one trailing parenthesised or bracketed part (its opening bracket matched
+    /// with nesting) that starts with `feat.`, `ft.` or `with` and a space: "Song (feat. X)" and "Song [with Y]"
+    /// are "song", "Without You (Without Me)" stays as it is.
     static func normalisedTitle(_ title: String) -> String {
-        var text = title.lowercased().trimmed()
-        guard let last = text.last, last == ")" || last == "]" else { return text }
-        let open: Character = last == ")" ? "(" : "["
-        guard let start = text.lastIndex(of: open) else { return text }
-        let inside = text[text.index(after: start)..<text.index(before: text.endIndex)].trimmed()
-        if inside.hasPrefix("feat.") || inside.hasPrefix("ft.") || inside.hasPrefix("with ") || inside == "with" {
-            text = String(text[..<start]).trimmed()
+        let text = Array(caseFolded(title).trimmed())
+        guard let closing = text.last, closing == ")" || closing == "]" else { return String(text) }
+        let opening: Character = closing == ")" ? "(" : "["
+        var depth = 0
+        for index in text.indices.reversed() {
+            if text[index] == closing { depth += 1 }
+            if text[index] == opening {
+                depth -= 1
+                guard depth == 0 else { continue }
+                let inner = String(text[(index + 1)...]).drop(while: { $0.unicodeScalars.allSatisfy(\.properties.isWhitespace) })
+                let feature = inner.hasPrefix("feat.") || inner.hasPrefix("ft.")
+                    || (inner.hasPrefix("with") && inner.dropFirst(4).first.map { $0.isWhitespace } == true)
+                return feature ? String(text[..<index]).trimmed() : String(text)
+            }
         }
-        return text
+        return String(text)
+    }
+
+    /// Unicode case folding as far as titles need it: lower-casing, plus the full foldings lower-casing leaves out
+    /// (ß and ẞ to ss, final ς to σ, the Latin ligatures).
+    static func caseFolded(_ text: String) -> String {
+        var out = ""
+        for scalar in text.lowercased().unicodeScalars {
+            switch scalar {
+            case "\u{DF}", "\u{1E9E}": out += "ss"
+            case "\u{3C2}": out += "\u{3C3}"
+            case "\u{FB00}": out += "ff"
+            case "\u{FB01}": out += "fi"
+            case "\u{FB02}": out += "fl"
+            case "\u{FB03}": out += "ffi"
+            case "\u{FB04}": out += "ffl"
+            case "\u{FB05}", "\u{FB06}": out += "st"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }
