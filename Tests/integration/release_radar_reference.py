@@ -89,7 +89,7 @@ Track deduplication
   after optional White_Space, by `feat.` or `ft.` (whatever follows), or by `with` and a White_Space character
   (so "(without you)" stays); then trimmed again. `featuring`, `feat` without its dot and non-trailing parts
   are not removed: the SPEC lists exactly feat./ft./with. (Case folding is not lower-casing: "Straße" folds to
-  "strasse"; a Swift port needs `folding(options: .caseInsensitive, locale: nil)`-like full folding.)
+  "strasse", which `lowercased()` does not do: a port needs full Unicode case folding.)
 - A single whose every track was deduplicated away STAYS in `releases` and in `releaseCount`/`singleCount`, and
   contributes no track to `trackCount`. Reasons: the history row is the record of what the followed artists
   released that week, and the single was released; the SPEC's own stats keep the two apart (`releaseCount`
