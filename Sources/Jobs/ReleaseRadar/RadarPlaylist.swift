@@ -18,6 +18,7 @@ struct RadarPlaylist {
     func write(_ uris: [String]) async throws -> String {
         var step = user.progress[RadarPlaylist.progressKey]?.objectValue ?? JSONObject()
         var recreated = false
+        var createdNow = false
         while true {
             var id = step["id"]?.stringValue ?? (recreated ? nil : storedID)
             if id == nil, step["creating"]?.boolValue == true {
@@ -33,17 +34,19 @@ struct RadarPlaylist {
                 try await user.record(RadarPlaylist.progressKey, .object(step))
                 playlistID = try await user.spotify.createPlaylist(accessToken: user.accessToken, name: RadarPlaylist.name,
                                                                    description: RadarPlaylist.description, isPublic: true).id
+                createdNow = true
             }
             if step["id"]?.stringValue != playlistID {
                 step = JSONObject()
                 step.set("id", .string(playlistID))
                 try await user.record(RadarPlaylist.progressKey, .object(step))
             }
-            if playlistID != storedID || recreated {
+            if playlistID != storedID {
                 let email = user.email
                 try await user.database.with { stores in try stores.users.setReleaseRadarPlaylist(email, id: playlistID) }
             }
-            if step["filled"]?.boolValue == true { return playlistID }
+            // A playlist just made is already empty: an empty week needs no write after it.
+            if step["filled"]?.boolValue == true || (createdNow && uris.isEmpty) { return playlistID }
             do {
                 try await user.spotify.setPlaylistItems(accessToken: user.accessToken, playlistID: playlistID, uris: uris)
             } catch {
