@@ -1,3 +1,4 @@
+import Auth
 import HTTP
 import JSON
 import Model
@@ -93,6 +94,18 @@ struct Input {
             return nil
         }
         return flag
+    }
+
+    /// The user a request names by `email` (SPEC §5.1). Under a user token an `email` that is empty or not an email
+    /// at all counts as absent (later web builds send `email=undefined` when Spotify's profile has none); under a
+    /// legacy token, or on a route without one, it must be an email.
+    mutating func requestedEmail(under identity: Identity?) -> Email? {
+        guard case .user = identity, let value = values["email"] else { return email() }
+        guard let text = value.stringValue else {
+            fields.invalid.append("email")
+            return nil
+        }
+        return Email(text)
     }
 
     mutating func email(_ name: String = "email", required: Bool = false) -> Email? {

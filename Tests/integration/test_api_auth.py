@@ -239,6 +239,11 @@ def test_legacy_tokens_when_allowed(make_rig):
     # The request's email is trusted; without one there is nobody to act for.
     refused.append(api.get("/wrapped/data"))
     assert_error(refused[-1], 400, "invalid_input", missing=["email"])
+    # Under a legacy token the email names the user: "undefined" or nothing is no email, and an error.
+    refused.append(api.get("/wrapped/data?email=undefined"))
+    assert_error(refused[-1], 400, "invalid_input", invalid=["email"])
+    refused.append(api.get("/wrapped/data?email="))
+    assert_error(refused[-1], 400, "invalid_input", invalid=["email"])
     refused.append(api.post("/user/update", {"refreshToken": new_refresh_token(), "userId": "legacy-sp"}))
     assert_error(refused[-1], 400, "invalid_input", missing=["email"])
     # No userId claim to default to: the body must carry it.
@@ -288,9 +293,6 @@ def test_login_issues_a_user_token_for_a_sandbox_user(rig):
     user, access_token = sandbox_access_token(rig, 0)
     api = Api(rig.https_port)
     email = unique_email("login")
-    # A first login needs the email (the sandbox's /v1/me, like Spotify's for new apps, carries none).
-    assert_error(api.post("/auth/login", {"spotifyAccessToken": access_token}, token=None), 400, "invalid_input",
-                 missing=["email"])
     started = int(time.time())
     response = api.post("/auth/login", {"spotifyAccessToken": access_token, "email": email.upper()}, token=None)
     assert response.status == 200, response
@@ -320,6 +322,40 @@ def test_login_issues_a_user_token_for_a_sandbox_user(rig):
     assert api.post("/user/update", {"refreshToken": new_refresh_token()}).json()["userId"] == user["id"]
 
 
+def test_a_first_login_without_any_email_registers_under_the_reserved_domain(rig):
+    """SPEC §5.3: development-mode profiles carry no email and later clients send only the access token; the user
+    is created as <spotify id, lower-cased>@spotify.invalid and then reads its own data through every route."""
+    user, access_token = sandbox_access_token(rig, 4)
+    api = Api(rig.https_port)
+    response = api.post("/auth/login", {"spotifyAccessToken": access_token}, token=None)
+    assert response.status == 200, response
+    email = user["id"].lower() + "@spotify.invalid"
+    claims = jwt_claims(response.json()["token"])
+    assert claims["email"] == email and claims["userId"] == user["id"]
+    me = Api(rig.https_port, token=response.json()["token"])
+    assert me.get("/user/data").json()["email"] == email
+    # The later web app's sequence: its token update (no email, no userId), enrolment, then every read, with the
+    # email=undefined it appends when the profile has none, and with no email at all.
+    updated = me.post("/user/update", {"displayName": user["displayName"], "refreshToken": user["refreshToken"],
+                                       "avatar": None})
+    assert updated.status == 200 and updated.json()["userId"] == user["id"] and updated.json()["tokenStatus"] == "ok"
+    assert me.post("/user/update", {"wrappedEnrolled": True, "releaseRadarEnrolled": True}).status == 200
+    for query in ("", "email=undefined", "email=", "email=null"):
+        for path in ("/user/data", "/wrapped/all", "/wrapped/year?year=2026", "/release-radar/check",
+                     "/release-radar/history?limit=26"):
+            separator = "&" if "?" in path else "?"
+            target = path + (separator + query if query else "")
+            answer = me.get(target)
+            assert answer.status == 200, (target, answer)
+        month = me.get("/wrapped/month?monthKey=2026-10" + ("&" + query if query else ""))
+        assert month.status == 404 and month.json()["error"]["code"] == "not_found", month
+    # Another user's real email is still refused; a legacy (shared) token still needs a real email.
+    assert_error(me.get("/wrapped/all?email=someone-else%40xomify.test"), 403, "forbidden")
+    # Logging in again finds the same user by its Spotify id.
+    again = api.post("/auth/login", {"spotifyAccessToken": access_token}, token=None)
+    assert jwt_claims(again.json()["token"])["email"] == email
+
+
 def test_login_refuses_a_bad_access_token(rig):
     api = Api(rig.https_port)
     for token in ["not-a-spotify-token", "BQ" + "x" * 100]:
@@ -337,11 +373,12 @@ def test_login_conflicts_when_the_email_belongs_to_another_spotify_id(rig):
     assert_error(api.post("/auth/login", {"spotifyAccessToken": access_token, "email": taken}, token=None), 409,
                  "conflict", handler="auth")
     assert rig.postgres.psql(f"SELECT spotify_user_id FROM users WHERE email = '{taken}'").strip() == someone_else
-    # The sandbox user logs in with a free email; then asking for another email for that Spotify id conflicts.
+    # The sandbox user logs in with a free email; later, the row with its Spotify id is who it is (SPEC §5.3:
+    # "identity = the user row with that Spotify id, else the email given ..."), whatever email is asked for.
     own = unique_email("own")
     assert api.post("/auth/login", {"spotifyAccessToken": access_token, "email": own}, token=None).status == 200
-    assert_error(api.post("/auth/login", {"spotifyAccessToken": access_token, "email": unique_email("second")},
-                          token=None), 409, "conflict")
+    again = api.post("/auth/login", {"spotifyAccessToken": access_token, "email": unique_email("second")}, token=None)
+    assert again.status == 200 and jwt_claims(again.json()["token"])["email"] == own
     # A user created without a Spotify id (by an admin, say) is claimed by the first login naming it.
     _, third_token = sandbox_access_token(rig, 2)
     unclaimed = unique_email("unclaimed")

@@ -17,16 +17,15 @@ enum AuthHandlers {
 
         let profile = try context.services.spotify.profile(accessToken: accessToken)
         let users = context.services.users
+        // SPEC §5.3: the user row with that Spotify id, else the email given, else the profile's, else (profiles of
+        // development-mode apps carry none, and later clients send only the access token) an address of the
+        // reserved domain .invalid made from the Spotify id, which can never be a real one.
         let user: User
         if let known = try users.user(spotifyID: profile.id) {
-            // The Spotify id decides who this is; an email that names someone else is refused.
-            if let requested, requested != known.email {
-                throw APIError(409, .conflict, "This Spotify account is registered to another email")
-            }
             user = known
         } else {
-            guard let email = requested ?? profile.email.flatMap(Email.init) else {
-                throw APIError.invalidInput(APIError.Fields(missing: ["email"]))
+            guard let email = requested ?? profile.email.flatMap(Email.init) ?? Email(profile.id.lowercased() + "@spotify.invalid") else {
+                throw APIError(502, .badGateway, "Spotify answered with a profile id that cannot name a user")
             }
             do {
                 user = try users.createForLogin(email, spotifyID: profile.id, displayName: profile.displayName)

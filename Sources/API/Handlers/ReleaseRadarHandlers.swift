@@ -7,7 +7,7 @@ enum ReleaseRadarHandlers {
     /// GET /release-radar/history: `{email, weeks, count, currentWeek, currentWeekDisplay}`, newest first.
     static func history(_ context: RequestContext) throws -> HTTPResponse {
         var input = try Input(query: context.request.query, allowed: ["email", "limit"])
-        let requested = input.email()
+        let requested = input.requestedEmail(under: context.identity)
         let limit = input.integer("limit", in: 1...104) ?? 26
         try input.finish()
         let email = try context.targetEmail(requested)
@@ -35,7 +35,7 @@ enum ReleaseRadarHandlers {
     /// GET /release-radar/check: enrolment, whether any history exists, and the current week.
     static func check(_ context: RequestContext) throws -> HTTPResponse {
         var input = try Input(query: context.request.query, allowed: ["email"])
-        let requested = input.email()
+        let requested = input.requestedEmail(under: context.identity)
         try input.finish()
         let email = try context.targetEmail(requested)
         let current = ReleaseWeek(containing: Timestamp(seconds: context.now).date)

@@ -7,7 +7,7 @@ enum UserHandlers {
     /// GET /user/user-table [/user/data]: the user object, or 404.
     static func get(_ context: RequestContext) throws -> HTTPResponse {
         var input = try Input(query: context.request.query, allowed: ["email"])
-        let requested = input.email()
+        let requested = input.requestedEmail(under: context.identity)
         try input.finish()
         let email = try context.targetEmail(requested)
         let users = context.services.users
@@ -29,7 +29,7 @@ enum UserHandlers {
             "email", "userId", "refreshToken", "displayName", "avatar",
             "wrappedEnrolled", "releaseRadarEnrolled", "activeWrapped", "activeReleaseRadar",
         ])
-        let requested = input.email()
+        let requested = input.requestedEmail(under: context.identity)
         var userID = input.string("userId", required: false)
         let refreshToken = input.string("refreshToken", required: false, maxLength: 4096)
         let displayName = input.nullableString("displayName", maxLength: 1024)

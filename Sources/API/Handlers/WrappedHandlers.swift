@@ -8,7 +8,7 @@ enum WrappedHandlers {
     /// GET /wrapped/data [/wrapped/all]: `{active, activeWrapped, activeReleaseRadar, wraps}` newest first.
     static func all(_ context: RequestContext) throws -> HTTPResponse {
         var input = try Input(query: context.request.query, allowed: ["email"])
-        let requested = input.email()
+        let requested = input.requestedEmail(under: context.identity)
         try input.finish()
         let email = try context.targetEmail(requested)
         let wraps = context.services.wraps
@@ -34,7 +34,7 @@ enum WrappedHandlers {
     /// GET /wrapped/month: one wrap, or 404.
     static func month(_ context: RequestContext) throws -> HTTPResponse {
         var input = try Input(query: context.request.query, allowed: ["email", "monthKey"])
-        let requested = input.email()
+        let requested = input.requestedEmail(under: context.identity)
         let month = input.monthKey("monthKey")
         try input.finish()
         guard let month else { throw APIError.internalError }
@@ -52,7 +52,7 @@ enum WrappedHandlers {
     /// GET /wrapped/year: that year's wraps, newest first (maybe none).
     static func year(_ context: RequestContext) throws -> HTTPResponse {
         var input = try Input(query: context.request.query, allowed: ["email", "year"])
-        let requested = input.email()
+        let requested = input.requestedEmail(under: context.identity)
         let year = input.year("year")
         try input.finish()
         guard let year else { throw APIError.internalError }
@@ -72,7 +72,7 @@ enum WrappedHandlers {
     static func optIn(_ context: RequestContext) throws -> HTTPResponse {
         var input = try Input(body: context.request.body,
                               allowed: ["email", "userId", "refreshToken", "active", "releaseRadarId"])
-        let requested = input.email()
+        let requested = input.requestedEmail(under: context.identity)
         var userID = input.string("userId", required: false)
         let refreshToken = input.string("refreshToken", required: true, maxLength: 4096)
         let active = input.bool("active", required: true)
