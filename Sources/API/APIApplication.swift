@@ -13,9 +13,12 @@ public final class APIApplication: ResponderFactory {
         public var legacyTokens: Authorizer.LegacyPolicy
         public var adminEmails: [String]
         public var spotify: SpotifyConfiguration
+        /// The longest a request waits on Spotify (the login).
+        public var spotifyBound: Double
 
         public init(conninfo: String, statementTimeoutMilliseconds: Int, jwtSecret: [UInt8], tokenKeys: TokenKeyRing,
-                    legacyTokens: Authorizer.LegacyPolicy, adminEmails: [String], spotify: SpotifyConfiguration) {
+                    legacyTokens: Authorizer.LegacyPolicy, adminEmails: [String], spotify: SpotifyConfiguration,
+                    spotifyBound: Double) {
             self.conninfo = conninfo
             self.statementTimeoutMilliseconds = statementTimeoutMilliseconds
             self.jwtSecret = jwtSecret
@@ -23,6 +26,7 @@ public final class APIApplication: ResponderFactory {
             self.legacyTokens = legacyTokens
             self.adminEmails = adminEmails
             self.spotify = spotify
+            self.spotifyBound = spotifyBound
         }
     }
 
@@ -36,7 +40,7 @@ public final class APIApplication: ResponderFactory {
         jwt = JWT(secret: settings.jwtSecret)
         pipeline = Routes.pipeline(authorizer: Authorizer(jwt: jwt, legacy: settings.legacyTokens,
                                                           adminEmails: settings.adminEmails))
-        login = SpotifyLogin(client: try SpotifyClient(configuration: settings.spotify))
+        login = SpotifyLogin(client: try SpotifyClient(configuration: settings.spotify), bound: settings.spotifyBound)
     }
 
     public func makeResponder(thread: Int, poolStatus: any PoolStatusSource) -> any Responder {

@@ -25,6 +25,12 @@ extension APIError {
             switch error {
             case .unauthorized, .forbidden, .badRequest:
                 self = APIError.unauthorized("Spotify did not accept the access token")
+            case .rateLimited(let seconds):
+                self = APIError(503, .serviceUnavailable, "Spotify is busy; try again shortly")
+                headers = [("Retry-After", String(max(1, Int(seconds.rounded(.up)))))]
+            case .quotaExceeded:
+                self = APIError(503, .serviceUnavailable, "Spotify's request quota is spent; try again later")
+                headers = [("Retry-After", "3600")]
             default:
                 self = APIError(502, .badGateway, "Spotify could not be reached; try again shortly")
             }

@@ -3,12 +3,16 @@ import Spotify
 import Synchronization
 
 /// The Spotify call behind `POST /auth/login`, made from a pool thread (which blocks, as it does on
-/// PostgreSQL) through the worker's one Spotify client.
+/// PostgreSQL) through the worker's one Spotify client. Bounded: the thread waits `bound` seconds at most,
+/// whatever Spotify does (the client itself waits for no 429 and retries a failure once).
 final class SpotifyLogin: Sendable {
     private let client: SpotifyClient
+    /// The longest a responder thread waits for Spotify.
+    let bound: Double
 
-    init(client: SpotifyClient) {
+    init(client: SpotifyClient, bound: Double) {
         self.client = client
+        self.bound = bound
     }
 
     /// `GET /v1/me` with the caller's access token.
@@ -26,8 +30,10 @@ final class SpotifyLogin: Sendable {
             outcome.withLock { $0 = result }
             done.signal()
         }
-        done.wait()
-        guard let result = outcome.withLock({ $0 }) else { throw .unavailable("no answer") }
+        guard done.wait(timeout: .now() + bound) == .success, let result = outcome.withLock({ $0 }) else {
+            // The request goes on in the client and its answer is dropped; the thread is back at once.
+            throw .unavailable("no answer from Spotify within \(Int(bound)) s")
+        }
         return try result.get()
     }
 }

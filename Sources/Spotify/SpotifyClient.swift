@@ -125,7 +125,7 @@ public final class SpotifyClient: Sendable {
                     let reason = SpotifyClient.errorReason(response.body)
                     if reason == "QUOTA_EXCEEDED" { throw .quotaExceeded("QUOTA_EXCEEDED") }
                     let wait = RetryAfter.seconds(response.header("retry-after"), now: WallClock.epochSeconds()) ?? 1
-                    if wait > configuration.longestWait { throw .quotaExceeded("Retry-After \(Int(wait)) s") }
+                    if wait > configuration.longestWait { throw .rateLimited(retryAfter: wait) }
                     guard rateLimited <= 50 else { throw .unavailable("\(label): still rate limited after 50 waits") }
                     log.info("rate limited; pausing all requests", ["endpoint": label, "retry_after_s": wait])
                     await gate.pause(seconds: max(wait, 0.1))

@@ -12,7 +12,8 @@ public struct SpotifyConfiguration: Sendable {
     public var timeout: Double
     /// Attempts for 5xx, resets and timeouts (the first included).
     public var maxAttempts: Int
-    /// Retry-After longer than this ends the run instead of waiting (SPEC §6: 10 minutes).
+    /// Retry-After longer than this is not waited for: `.rateLimited` (SPEC §6: a job stops past 10 minutes; the
+    /// API's login waits for none).
     public var longestWait: Double
 
     public init(apiURL: String, accountsURL: String, clientID: String, clientSecret: String,

@@ -6,6 +6,9 @@ public enum SpotifyError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidClient
     /// Spotify's quota is spent (`QUOTA_EXCEEDED`, or a Retry-After over 10 minutes): stop the run cleanly.
     case quotaExceeded(String)
+    /// Spotify asked us to wait longer than this client may (its `Retry-After`, in seconds): a job stops the run,
+    /// the API answers 503 with that `Retry-After`.
+    case rateLimited(retryAfter: Double)
     /// Our own daily budget (XOMIFY_SPOTIFY_DAILY_BUDGET) is spent: stop the run cleanly.
     case budgetExhausted
     /// The access token was refused (401).
@@ -20,7 +23,7 @@ public enum SpotifyError: Error, Sendable, Equatable, CustomStringConvertible {
     /// True for the outcomes that end a whole run rather than one user.
     public var stopsRun: Bool {
         switch self {
-        case .invalidClient, .quotaExceeded, .budgetExhausted: return true
+        case .invalidClient, .quotaExceeded, .rateLimited, .budgetExhausted: return true
         default: return false
         }
     }
@@ -38,6 +41,7 @@ public enum SpotifyError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidGrant(let why): return "refresh token refused (\(why))"
         case .invalidClient: return "Spotify refused the client id or secret (invalid_client)"
         case .quotaExceeded(let why): return "Spotify quota exceeded (\(why))"
+        case .rateLimited(let seconds): return "Spotify asked to wait \(Int(seconds.rounded(.up))) s (Retry-After)"
         case .budgetExhausted: return "daily Spotify request budget spent"
         case .unauthorized: return "access token refused"
         case .forbidden(let why): return "forbidden: \(why)"

@@ -37,18 +37,19 @@ enum APISettings {
         do { keys = try TokenKeyRing(parsing: keyText) } catch {
             throw ConfigurationError(Settings.tokenKeyFile.name, "the token key file is not valid: \(error)")
         }
+        // A request must never hold a responder thread for long: each Spotify request at most 2.5 s, one retry of
+        // a failure, no wait for a 429 (the client gets 503 and Retry-After), the whole at most 5 s.
+        let timeout = Double(try configuration.integer(Settings.spotifyTimeoutMilliseconds, in: 100...600_000)) / 1000
         let spotify = SpotifyConfiguration(
             apiURL: try configuration.baseURL(Settings.spotifyAPIURL),
             accountsURL: try configuration.baseURL(Settings.spotifyAccountsURL),
             clientID: configuration.string(Settings.spotifyClientID) ?? "", clientSecret: "",
-            maxRequestsPerSecond: 50, concurrency: 16,
-            timeout: Double(try configuration.integer(Settings.spotifyTimeoutMilliseconds, in: 100...600_000)) / 1000,
-            maxAttempts: 2)
+            maxRequestsPerSecond: 50, concurrency: 16, timeout: min(timeout, 2.5), maxAttempts: 2, longestWait: 0)
         return APIApplication.Settings(
             conninfo: try configuration.required(Settings.databaseURL),
             statementTimeoutMilliseconds: try configuration.integer(Settings.requestTimeoutMilliseconds, in: 100...600_000),
             jwtSecret: jwtSecret, tokenKeys: keys,
             legacyTokens: Authorizer.LegacyPolicy(rawValue: try configuration.choice(Settings.legacyTokens, ["allow", "deny"])) ?? .deny,
-            adminEmails: configuration.list(Settings.adminEmails), spotify: spotify)
+            adminEmails: configuration.list(Settings.adminEmails), spotify: spotify, spotifyBound: 5)
     }
 }

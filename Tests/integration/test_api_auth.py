@@ -356,6 +356,31 @@ def test_a_first_login_without_any_email_registers_under_the_reserved_domain(rig
     assert jwt_claims(again.json()["token"])["email"] == email
 
 
+def test_login_never_holds_a_thread_waiting_on_spotify(make_rig):
+    """A Spotify 429 is the client's to wait for (503 with Retry-After), and a Spotify that does not answer is a
+    502 after a few seconds: a responder thread is never held for Spotify's Retry-After (which used to be up to
+    ten minutes). The time bounds are liveness bounds, several times the 5 s the API allows itself."""
+    rig = make_rig(workers=1, threads=2)
+    user, access_token = sandbox_access_token(rig, 0)
+    api = Api(rig.https_port, timeout=60)
+    body = {"spotifyAccessToken": access_token, "email": unique_email("bounded")}
+    assert api.post("/auth/login", body, token=None).status == 200
+    rig.sandbox.post("/_sandbox/config", {"rateLimit": 1})  # the window already holds a request: the next is 429
+    started = time.monotonic()
+    limited = api.post("/auth/login", body, token=None)
+    assert time.monotonic() - started < 20
+    assert_error(limited, 503, "service_unavailable", handler="auth")
+    assert 1 <= int(limited.header("retry-after")) <= 30
+    rig.sandbox.post("/_sandbox/config", {"rateLimit": 0, "latencyMs": 30000})
+    started = time.monotonic()
+    slow = api.post("/auth/login", body, token=None)
+    assert time.monotonic() - started < 20
+    assert_error(slow, 502, "bad_gateway", handler="auth")
+    rig.sandbox.post("/_sandbox/config", {"latencyMs": 0})
+    # Both threads are free again: the pool answers at once.
+    assert api.get("/ping").status == 200
+
+
 def test_login_refuses_a_bad_access_token(rig):
     api = Api(rig.https_port)
     for token in ["not-a-spotify-token", "BQ" + "x" * 100]:
