@@ -42,7 +42,7 @@ enum AuthHandlers {
         claims.append("userId", .string(profile.id))
         claims.append("iat", .number(JSONNumber(Int(issued))))
         claims.append("exp", .number(JSONNumber(Int(expires))))
-        let token = context.services.jwt.sign(claims)
+        let token = try context.services.jwt.sign(claims)
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("token"); writer.string(token)
