@@ -29,7 +29,6 @@ public final class HTTPClient: Sendable {
     public init(maxConnections: Int = 16) throws(HTTPClientError) {
         HTTPClient.globalInit
         guard let handle = curl_multi_init() else { throw .invalidRequest("curl_multi_init failed") }
-        multi = Multi(handle: handle)
         for (option, value) in [(CURLMOPT_MAX_TOTAL_CONNECTIONS, maxConnections), (CURLMOPT_MAX_HOST_CONNECTIONS, maxConnections),
                                 (CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))] {
             let result = xcurl_multi_setopt_long(handle, option, value)
@@ -38,11 +37,14 @@ public final class HTTPClient: Sendable {
                 throw .invalidRequest("curl_multi_setopt: \(String(cString: curl_multi_strerror(result)))")
             }
         }
+        multi = Multi(handle: handle)
         let loop = EventLoop(multi: handle, queue: queue)
         do {
             let started = try OSThread.start(name: "xomify-http") { loop.run() }
             thread.withLock { $0 = started }
         } catch {
+            // deinit runs for an object that throws once initialised: marked stopping, it leaves the handle alone.
+            queue.state.withLock { $0.stopping = true }
             curl_multi_cleanup(handle)
             throw .invalidRequest("cannot start the client thread: \(error)")
         }
