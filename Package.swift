@@ -57,7 +57,7 @@ let package = Package(
 
         // Executables: short mains.
         .executableTarget(name: "xomify-api",
-                          dependencies: ["ResponderPool", "API", "Auth", "Store", "Spotify", "Configuration", "Log", "Platform"]),
+                          dependencies: ["ResponderPool", "API", "Auth", "Store", "Spotify", "Configuration", "HTTP", "Log", "Platform"]),
         .executableTarget(name: "xomify-wrapped", dependencies: ["Jobs", "Configuration", "Log", "Model", "Platform"]),
         .executableTarget(name: "xomify-release-radar", dependencies: ["Jobs", "Configuration", "Log", "Model", "Platform"]),
 

@@ -58,6 +58,7 @@ struct PoolStatus: PoolStatusSource {
         writer.key("crashes"); writer.int(Int(scoreboard.get(.crashes)))
         writer.key("recycled"); writer.int(Int(scoreboard.get(.recycled)))
         writer.key("reloads"); writer.int(Int(scoreboard.get(.reloads)))
+        writer.key("failedReloads"); writer.int(Int(scoreboard.get(.failedReloads)))
         writer.key("listenQueue"); writer.int(queue.map { $0.waiting } ?? Int(scoreboard.get(.listenQueue)))
         writer.key("maxListenQueue"); writer.int(Int(scoreboard.get(.maxListenQueue)))
         writer.key("listenQueueLength"); writer.int(queue.map { $0.backlog } ?? Int(scoreboard.get(.listenBacklog)))

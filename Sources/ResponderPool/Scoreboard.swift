@@ -8,8 +8,9 @@ struct Scoreboard: Sendable {
         case startedAt, configuredWorkers, threadsPerWorker, supervisorPID
         /// Requests and slow requests of workers that have exited (live workers' counts are in their slots).
         case retiredRequests, retiredSlowRequests
-        /// Workers replaced after a crash; workers recycled after max requests; SIGHUP reloads done.
-        case crashes, recycled, reloads
+        /// Workers replaced after a crash; workers recycled after max requests; SIGHUP reloads done; reloads
+        /// refused (the configuration did not load) or stopped (a new worker died before it served).
+        case crashes, recycled, reloads, failedReloads
         case listenQueue, maxListenQueue, listenBacklog
     }
 

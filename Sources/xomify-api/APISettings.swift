@@ -27,8 +27,21 @@ enum APISettings {
                            slowRequestSeconds: Double(try configuration.integer(Settings.slowRequestMilliseconds, in: 1...3_600_000)) / 1000)
     }
 
-    static func application(_ configuration: Configuration) throws(ConfigurationError) -> APIApplication.Settings {
-        let secrets = Secrets(configuration: configuration, environment: Environment.all())
+    /// Everything a worker loads, read from the files and checked: what the supervisor hands its workers.
+    static func snapshot(_ configuration: Configuration) throws(ConfigurationError) -> ConfigurationSnapshot {
+        let files = Secrets(configuration: configuration, environment: Environment.all())
+        let snapshot = ConfigurationSnapshot(configuration: configuration, secrets: [
+            "jwt-secret": try files.read(credential: "jwt-secret", pathSetting: Settings.jwtSecretFile),
+            "token-key": try files.read(credential: "token-key", pathSetting: Settings.tokenKeyFile),
+        ])
+        _ = try poolOptions(configuration)
+        _ = try application(snapshot)
+        return snapshot
+    }
+
+    static func application(_ snapshot: ConfigurationSnapshot) throws(ConfigurationError) -> APIApplication.Settings {
+        let configuration = snapshot.configuration
+        let secrets = Secrets(snapshot: snapshot)
         let jwtSecret = try secrets.jwtSecret()
         // Never logged anyway; registered so that a slip anywhere would be redacted.
         LogSettings.neverLog(String(decoding: jwtSecret, as: UTF8.self))

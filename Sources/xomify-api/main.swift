@@ -8,12 +8,14 @@ let usage = """
     Usage: xomify-api [SETTINGS]            serve the API (a supervisor and its worker processes)
            xomify-api migrate [SETTINGS]    apply pending database migrations and exit
 
-    Signals: SIGTERM or SIGINT drain in-flight requests and stop; SIGHUP replaces the workers one by one
-    (they re-read the configuration and secrets); SIGQUIT stops at once.
+    Signals: SIGTERM or SIGINT drain in-flight requests and stop; SIGHUP re-reads the configuration file and the
+    secrets and, if they load, replaces the workers one by one (if not: one log line naming the setting, the
+    workers keep the last good configuration, and the status page counts a failed reload); SIGQUIT stops at once.
     """
 
 /// Reads the settings (exit 78 on a bad one) and runs the command.
 func main() -> Int32 {
+    if Pool.isWorker { return serveAsWorker() }
     let configuration: Configuration
     do {
         configuration = try Configuration.load(arguments: Array(Environment.arguments().dropFirst()),
