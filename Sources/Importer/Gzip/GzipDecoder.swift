@@ -9,6 +9,27 @@
 public final class GzipDecoder {
     public typealias Pull = () throws(GzipError) -> [UInt8]
 
+    private var machine: InflateMachine
+
+    public init(chunkSize: Int = 1 << 16, pull: @escaping Pull) {
+        machine = InflateMachine(chunkSize: chunkSize, pull: pull)
+    }
+
+    deinit {
+        machine.deallocate()
+    }
+
+    /// The next decoded bytes; empty once the stream has ended (after its last member's trailer was checked).
+    public func next() throws(GzipError) -> [UInt8] {
+        try machine.next()
+    }
+}
+
+/// The decoder's state and work. A struct whose methods mutate it in place: a class's stored properties would
+/// be checked for exclusive access at run time on every bit read, which costs more than the decoding itself.
+struct InflateMachine {
+    typealias Pull = GzipDecoder.Pull
+
     static let windowSize = 32768
     let chunkSize: Int
 
@@ -44,20 +65,20 @@ public final class GzipDecoder {
     private var distance = HuffmanTable.fixedDistance
     private var membersDecoded = 0
 
-    public init(chunkSize: Int = 1 << 16, pull: @escaping Pull) {
+    init(chunkSize: Int, pull: @escaping Pull) {
         self.chunkSize = max(chunkSize, 1024)
         self.pull = pull
         // The window, a chunk, and one longest match (258 bytes) past the chunk.
-        outputCapacity = GzipDecoder.windowSize + self.chunkSize + 512
+        outputCapacity = InflateMachine.windowSize + self.chunkSize + 512
         output = UnsafeMutablePointer<UInt8>.allocate(capacity: outputCapacity)
     }
 
-    deinit {
+    /// Frees the output buffer (the owning decoder's deinit).
+    func deallocate() {
         output.deallocate()
     }
 
-    /// The next decoded bytes; empty once the stream has ended (after its last member's trailer was checked).
-    public func next() throws(GzipError) -> [UInt8] {
+    mutating func next() throws(GzipError) -> [UInt8] {
         let target = handedOut + chunkSize
         while outputCount < target {
             switch state {
@@ -80,15 +101,15 @@ public final class GzipDecoder {
 
     // MARK: Output
 
-    private func handOut() -> [UInt8] {
+    private mutating func handOut() -> [UInt8] {
         updateCRC()
         let chunk = Array(UnsafeBufferPointer(start: output + handedOut, count: outputCount - handedOut))
         handedOut = outputCount
         // Keep the last window's bytes at the start of the buffer for the next call's matches.
-        if outputCount > GzipDecoder.windowSize {
-            let drop = outputCount - GzipDecoder.windowSize
+        if outputCount > InflateMachine.windowSize {
+            let drop = outputCount - InflateMachine.windowSize
             // Overlapping regions: copyMemory moves like memmove.
-            UnsafeMutableRawPointer(output).copyMemory(from: output + drop, byteCount: GzipDecoder.windowSize)
+            UnsafeMutableRawPointer(output).copyMemory(from: output + drop, byteCount: InflateMachine.windowSize)
             outputCount -= drop
             handedOut -= drop
             crcIndex -= drop
@@ -96,7 +117,7 @@ public final class GzipDecoder {
         return chunk
     }
 
-    private func updateCRC() {
+    private mutating func updateCRC() {
         crc.update(UnsafeBufferPointer(start: output + crcIndex, count: outputCount - crcIndex))
         crcIndex = outputCount
     }
@@ -105,7 +126,7 @@ public final class GzipDecoder {
 
     /// Tops the bit buffer up to at least 57 bits, or to what is left of the input.
     @inline(__always)
-    private func fill() throws(GzipError) {
+    private mutating func fill() throws(GzipError) {
         while bitCount <= 56 {
             if inputIndex == input.count {
                 if inputEnded { return }
@@ -121,7 +142,7 @@ public final class GzipDecoder {
 
     /// The next `count` bits (at most 32), least significant first.
     @inline(__always)
-    private func bits(_ count: Int) throws(GzipError) -> Int {
+    private mutating func bits(_ count: Int) throws(GzipError) -> Int {
         if bitCount < count {
             try fill()
             if bitCount < count { throw .truncated }
@@ -132,14 +153,14 @@ public final class GzipDecoder {
         return value
     }
 
-    private func alignToByte() {
+    private mutating func alignToByte() {
         let extra = bitCount % 8
         bitBuffer >>= UInt64(extra)
         bitCount -= extra
     }
 
     /// True when no input is left at all (checked between members).
-    private func atEnd() throws(GzipError) -> Bool {
+    private mutating func atEnd() throws(GzipError) -> Bool {
         if bitCount > 0 { return false }
         try fill()
         return bitCount == 0
@@ -147,7 +168,7 @@ public final class GzipDecoder {
 
     // MARK: Members
 
-    private func readMemberHeader() throws(GzipError) {
+    private mutating func readMemberHeader() throws(GzipError) {
         if membersDecoded > 0, try atEnd() {
             state = .finished
             return
@@ -176,11 +197,11 @@ public final class GzipDecoder {
     }
 
     /// Starts the new member's CRC at the first byte it will decode.
-    private func updateCRCStart() {
+    private mutating func updateCRCStart() {
         crcIndex = outputCount
     }
 
-    private func checkTrailer() throws(GzipError) {
+    private mutating func checkTrailer() throws(GzipError) {
         updateCRC()
         alignToByte()
         let expectedCRC = UInt32(try bits(16)) | UInt32(try bits(16)) << 16
@@ -194,7 +215,7 @@ public final class GzipDecoder {
 
     // MARK: Blocks
 
-    private func readBlockHeader() throws(GzipError) {
+    private mutating func readBlockHeader() throws(GzipError) {
         if lastBlock {
             state = .memberTrailer
             return
@@ -219,7 +240,7 @@ public final class GzipDecoder {
         }
     }
 
-    private func copyStored(remaining: Int, room: Int) throws(GzipError) {
+    private mutating func copyStored(remaining: Int, room: Int) throws(GzipError) {
         var remaining = remaining
         let count = min(remaining, room)
         var copied = 0
@@ -253,14 +274,14 @@ public final class GzipDecoder {
 
     private static let codeLengthOrder = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]
 
-    private func readDynamicTables() throws(GzipError) {
+    private mutating func readDynamicTables() throws(GzipError) {
         let literalCount = try bits(5) + 257
         let distanceCount = try bits(5) + 1
         let codeLengthCount = try bits(4) + 4
         guard literalCount <= 286, distanceCount <= 30 else { throw .corrupt("too many length or distance codes") }
         var codeLengthLengths = [UInt8](repeating: 0, count: 19)
         for index in 0..<codeLengthCount {
-            codeLengthLengths[GzipDecoder.codeLengthOrder[index]] = UInt8(try bits(3))
+            codeLengthLengths[InflateMachine.codeLengthOrder[index]] = UInt8(try bits(3))
         }
         let codeLengths = try HuffmanTable(lengths: codeLengthLengths, completeness: .required)
         var lengths = [UInt8](repeating: 0, count: literalCount + distanceCount)
@@ -297,7 +318,7 @@ public final class GzipDecoder {
 
     /// The next symbol of `table`.
     @inline(__always)
-    private func decode(_ table: HuffmanTable) throws(GzipError) -> Int {
+    private mutating func decode(_ table: HuffmanTable) throws(GzipError) -> Int {
         if bitCount < HuffmanTable.maxBits { try fill() }
         let entry = Int(table.fast[Int(bitBuffer & UInt64((1 << HuffmanTable.fastBits) - 1))])
         if entry != 0 {
@@ -311,7 +332,7 @@ public final class GzipDecoder {
     }
 
     /// Walks the canonical code bit by bit (codes longer than the lookup table's).
-    private func decodeSlowly(_ table: HuffmanTable) throws(GzipError) -> Int {
+    private mutating func decodeSlowly(_ table: HuffmanTable) throws(GzipError) -> Int {
         var code = 0, first = 0, index = 0
         for length in 1...HuffmanTable.maxBits {
             guard length <= bitCount else { throw .truncated }
@@ -338,7 +359,7 @@ public final class GzipDecoder {
                                         12, 13, 13]
 
     /// Decodes literals and matches of a Huffman block until `target` bytes are in the buffer or the block ends.
-    private func decodeCodes(until target: Int) throws(GzipError) {
+    private mutating func decodeCodes(until target: Int) throws(GzipError) {
         let literalLength = self.literalLength
         let distance = self.distance
         while outputCount < target {
@@ -355,11 +376,11 @@ public final class GzipDecoder {
             }
             let lengthSymbol = symbol - 257
             guard lengthSymbol < 29 else { throw .corrupt("invalid length symbol \(symbol)") }
-            let length = GzipDecoder.lengthBase[lengthSymbol] + (try bits(GzipDecoder.lengthExtra[lengthSymbol]))
+            let length = InflateMachine.lengthBase[lengthSymbol] + (try bits(InflateMachine.lengthExtra[lengthSymbol]))
             let distanceSymbol = try decode(distance)
             guard distanceSymbol < 30 else { throw .corrupt("invalid distance symbol \(distanceSymbol)") }
-            let back = GzipDecoder.distanceBase[distanceSymbol] + (try bits(GzipDecoder.distanceExtra[distanceSymbol]))
-            guard back <= memberLength, back <= GzipDecoder.windowSize else {
+            let back = InflateMachine.distanceBase[distanceSymbol] + (try bits(InflateMachine.distanceExtra[distanceSymbol]))
+            guard back <= memberLength, back <= InflateMachine.windowSize else {
                 throw .corrupt("distance \(back) reaches before the start of the data")
             }
             // Byte by byte: a match may overlap the bytes it produces (a run).
