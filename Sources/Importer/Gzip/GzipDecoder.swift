@@ -261,7 +261,8 @@ struct InflateMachine {
             }
             let take = min(count - copied, input.count - inputIndex)
             input.withUnsafeBufferPointer { source in
-                (output + outputCount).update(from: source.baseAddress! + inputIndex, count: take)
+                guard let base = source.baseAddress else { return }
+                (output + outputCount).update(from: base + inputIndex, count: take)
             }
             inputIndex += take
             outputCount += take

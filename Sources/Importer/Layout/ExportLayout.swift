@@ -7,9 +7,13 @@ import Platform
 enum ExportLayout {
     static func sources(_ paths: [String]) throws(ReadError) -> [ExportSource] {
         var sources: [ExportSource] = []
+        var seen = Set<String>()
         for path in paths {
             let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
-            sources += try resolve(trimmed)
+            // A file named twice (an export and the folder holding it) is read once.
+            for source in try resolve(trimmed) where seen.insert(source.path).inserted {
+                sources.append(source)
+            }
         }
         return sources
     }
