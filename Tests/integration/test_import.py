@@ -139,10 +139,11 @@ def test_the_other_format_holds_the_same_data(imported):
 def token_like(text, tokens):
     """The export's refresh tokens found in `text`, as they are or hex-encoded (bytea in a dump): every run of
     token characters long enough to be one is looked up, so a 100 MB dump is read once, not once per token."""
-    plain = set(tokens)
-    hexed = {t.encode().hex() for t in tokens}
-    found = {m for m in re.findall(r"AQ[A-Za-z0-9_-]{20,}", text) if m in plain}
-    found |= {m for m in re.findall(r"4151[0-9a-f]{40,}", text) if m in hexed}
+    found = set()
+    for pattern, wanted in ((r"AQ[A-Za-z0-9_-]{20,}", set(tokens)), (r"4151[0-9a-f]{40,}", {t.encode().hex() for t in tokens})):
+        lengths = {len(t) for t in wanted}
+        for run in re.findall(pattern, text):
+            found |= {run[i:i + n] for n in lengths for i in range(len(run) - n + 1)} & wanted
     return found
 
 
