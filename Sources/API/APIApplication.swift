@@ -7,7 +7,8 @@ import Store
 public final class APIApplication: ResponderFactory {
     public struct Settings: Sendable {
         public var conninfo: String
-        public var statementTimeoutMilliseconds: Int
+        /// The time a request may take (its database commands and its Spotify call are cut to what is left).
+        public var requestTimeoutMilliseconds: Int
         public var jwtSecret: [UInt8]
         public var tokenKeys: TokenKeyRing
         public var legacyTokens: Authorizer.LegacyPolicy
@@ -16,11 +17,11 @@ public final class APIApplication: ResponderFactory {
         /// The longest a request waits on Spotify (the login).
         public var spotifyBound: Double
 
-        public init(conninfo: String, statementTimeoutMilliseconds: Int, jwtSecret: [UInt8], tokenKeys: TokenKeyRing,
+        public init(conninfo: String, requestTimeoutMilliseconds: Int, jwtSecret: [UInt8], tokenKeys: TokenKeyRing,
                     legacyTokens: Authorizer.LegacyPolicy, adminEmails: [String], spotify: SpotifyConfiguration,
                     spotifyBound: Double) {
             self.conninfo = conninfo
-            self.statementTimeoutMilliseconds = statementTimeoutMilliseconds
+            self.requestTimeoutMilliseconds = requestTimeoutMilliseconds
             self.jwtSecret = jwtSecret
             self.tokenKeys = tokenKeys
             self.legacyTokens = legacyTokens
@@ -45,9 +46,10 @@ public final class APIApplication: ResponderFactory {
 
     public func makeResponder(thread: Int, poolStatus: any PoolStatusSource) -> any Responder {
         let database = Database(conninfo: settings.conninfo,
-                                options: .apiRequest(statementTimeoutMilliseconds: settings.statementTimeoutMilliseconds))
+                                options: .apiRequest(statementTimeoutMilliseconds: settings.requestTimeoutMilliseconds))
         let services = Services(database: database, keys: settings.tokenKeys, jwt: jwt, spotify: login,
-                                poolStatus: poolStatus)
+                                poolStatus: poolStatus,
+                                requestTimeout: Double(settings.requestTimeoutMilliseconds) / 1000)
         return APIResponder(services: services, pipeline: pipeline)
     }
 }

@@ -1,6 +1,7 @@
 import Auth
 import HTTP
 import Model
+import Platform
 
 /// One request on its way through the pipeline: the request, what the middleware found out (the route, the
 /// caller's identity), and the thread's services.
@@ -8,15 +9,18 @@ struct RequestContext {
     let request: HTTPRequest
     let services: Services
     let now: Int64
+    /// When the request's time runs out.
+    let deadline: Deadline
     /// Set by `RouteLookup`.
     var route: Route?
     /// Set by `Authorization`; nil on the routes that need no token.
     var identity: Identity?
 
-    init(request: HTTPRequest, services: Services, now: Int64) {
+    init(request: HTTPRequest, services: Services, now: Int64, deadline: Deadline) {
         self.request = request
         self.services = services
         self.now = now
+        self.deadline = deadline
     }
 
     /// The name reported in error bodies: the route's handler, or the router before a route is known.

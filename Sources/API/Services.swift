@@ -13,11 +13,14 @@ final class Services {
     let jwt: JWT
     let spotify: SpotifyLogin
     let poolStatus: any PoolStatusSource
+    /// Seconds a request may take.
+    let requestTimeout: Double
     let log = Logger("api")
     /// Tokens this thread has verified (per thread, so no lock).
     var verifiedTokens = VerifiedTokens()
 
-    init(database: Database, keys: TokenKeyRing, jwt: JWT, spotify: SpotifyLogin, poolStatus: any PoolStatusSource) {
+    init(database: Database, keys: TokenKeyRing, jwt: JWT, spotify: SpotifyLogin, poolStatus: any PoolStatusSource,
+         requestTimeout: Double) {
         self.database = database
         users = UserStore(database: database, keys: keys)
         wraps = WrapStore(database: database)
@@ -25,5 +28,6 @@ final class Services {
         self.jwt = jwt
         self.spotify = spotify
         self.poolStatus = poolStatus
+        self.requestTimeout = requestTimeout
     }
 }

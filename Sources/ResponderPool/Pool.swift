@@ -67,7 +67,7 @@ public enum Pool {
             log.error("cannot open the listening socket", ["error": error.description])
             return 71
         }
-        socket.prepareForAcceptors(ioTimeoutSeconds: 30)
+        socket.prepareForAcceptors()
 
         let slotCount = options.workers * 2 + 2
         let memory: SharedMemory

@@ -61,6 +61,12 @@ public final class Database {
         }
     }
 
+    /// Cuts every command to `deadline` (a request's time; nil lifts it): a command that would end later is given
+    /// up at the deadline (503), and none is sent once it has passed.
+    public func limitCommands(until deadline: Deadline?) {
+        connection.limit = deadline
+    }
+
     /// True when PostgreSQL answers a trivial query within `timeout` seconds.
     public func ping(timeout: Double) -> Bool {
         do {

@@ -11,7 +11,8 @@ import Store
 enum APISettings {
     static let relevant: [Setting] = [
         Settings.config, Settings.databaseURL, Settings.listen, Settings.workers, Settings.threads, Settings.maxRequests,
-        Settings.maxBodyBytes, Settings.requestTimeoutMilliseconds, Settings.slowRequestMilliseconds,
+        Settings.maxBodyBytes, Settings.requestTimeoutMilliseconds, Settings.requestReadTimeoutMilliseconds,
+        Settings.keepAliveTimeoutMilliseconds, Settings.slowRequestMilliseconds,
         Settings.jwtSecretFile, Settings.tokenKeyFile, Settings.spotifyClientID, Settings.spotifyAPIURL,
         Settings.spotifyAccountsURL, Settings.spotifyTimeoutMilliseconds, Settings.legacyTokens, Settings.adminEmails,
         Settings.logLevel, Settings.sqlDirectory,
@@ -19,12 +20,18 @@ enum APISettings {
 
     static func poolOptions(_ configuration: Configuration) throws(ConfigurationError) -> PoolOptions {
         let listen = configuration.string(Settings.listen) ?? ""
+        func seconds(_ setting: Setting, in range: ClosedRange<Int>) throws(ConfigurationError) -> Double {
+            Double(try configuration.integer(setting, in: range)) / 1000
+        }
         return PoolOptions(listenPath: listen.isEmpty ? nil : listen,
                            workers: try configuration.integer(Settings.workers, in: 1...256),
                            threadsPerWorker: try configuration.integer(Settings.threads, in: 1...256),
                            maxRequestsPerWorker: try configuration.integer(Settings.maxRequests, in: 0...Int(Int32.max)),
                            maxBodyBytes: try configuration.integer(Settings.maxBodyBytes, in: 1024...(16 << 20)),
-                           slowRequestSeconds: Double(try configuration.integer(Settings.slowRequestMilliseconds, in: 1...3_600_000)) / 1000)
+                           slowRequestSeconds: try seconds(Settings.slowRequestMilliseconds, in: 1...3_600_000),
+                           requestReadTimeoutSeconds: try seconds(Settings.requestReadTimeoutMilliseconds, in: 100...600_000),
+                           requestTimeoutSeconds: try seconds(Settings.requestTimeoutMilliseconds, in: 100...600_000),
+                           keepAliveSeconds: try seconds(Settings.keepAliveTimeoutMilliseconds, in: 1000...3_600_000))
     }
 
     /// Everything a worker loads, read from the files and checked: what the supervisor hands its workers.
@@ -60,7 +67,7 @@ enum APISettings {
             maxRequestsPerSecond: 50, concurrency: 16, timeout: min(timeout, 2.5), maxAttempts: 2, longestWait: 0)
         return APIApplication.Settings(
             conninfo: try configuration.required(Settings.databaseURL),
-            statementTimeoutMilliseconds: try configuration.integer(Settings.requestTimeoutMilliseconds, in: 100...600_000),
+            requestTimeoutMilliseconds: try configuration.integer(Settings.requestTimeoutMilliseconds, in: 100...600_000),
             jwtSecret: jwtSecret, tokenKeys: keys,
             legacyTokens: Authorizer.LegacyPolicy(rawValue: try configuration.choice(Settings.legacyTokens, ["allow", "deny"])) ?? .deny,
             adminEmails: configuration.list(Settings.adminEmails), spotify: spotify, spotifyBound: 5)

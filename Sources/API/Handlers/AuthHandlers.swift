@@ -15,7 +15,7 @@ enum AuthHandlers {
         try input.finish()
         guard let accessToken else { throw APIError.internalError }
 
-        let profile = try context.services.spotify.profile(accessToken: accessToken)
+        let profile = try context.services.spotify.profile(accessToken: accessToken, deadline: context.deadline)
         let users = context.services.users
         // SPEC §5.3: the user row with that Spotify id, else the email given, else the profile's, else (profiles of
         // development-mode apps carry none, and later clients send only the access token) an address of the
