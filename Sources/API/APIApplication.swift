@@ -40,7 +40,8 @@ public final class APIApplication: ResponderFactory {
         jwt = JWT(secret: settings.jwtSecret)
         pipeline = Routes.pipeline(authorizer: Authorizer(jwt: jwt, legacy: settings.legacyTokens,
                                                           adminEmails: settings.adminEmails))
-        spotify = BoundedSpotify(client: try SpotifyClient(configuration: settings.spotify), bound: settings.spotifyBound)
+        spotify = BoundedSpotify(client: try SpotifyClient(configuration: settings.spotify),
+                                 bound: settings.spotifyBound)
     }
 
     public func makeResponder(thread: Int, poolStatus: any PoolStatusSource) -> any Responder {

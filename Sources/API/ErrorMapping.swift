@@ -22,14 +22,17 @@ extension APIError {
         case let error as LegacyWriteGuard.Refusal:
             switch error {
             case .rebinding:
-                self = APIError(409, .conflict, "This user is bound to another Spotify account; the shared token may not change that")
+                self = APIError(409, .conflict,
+                                "This user is bound to another Spotify account; the shared token may not change that")
             case .unconfirmedRefreshToken:
-                self = APIError(403, .forbidden, "Spotify did not confirm the refresh token as this user's; nothing was changed")
+                self = APIError(403, .forbidden,
+                                "Spotify did not confirm the refresh token as this user's; nothing was changed")
             case .cannotConfirm(.invalidClient):
                 // Our own client id or secret: a configuration fault, logged as a 500.
                 self = APIError.internalError
             case .cannotConfirm(let spotify):
-                self = APIError(503, .serviceUnavailable, "Spotify could not confirm the refresh token now; nothing was changed, try again shortly")
+                self = APIError(503, .serviceUnavailable,
+                                "Spotify could not confirm the refresh token now; nothing was changed, try again shortly")
                 headers = [("Retry-After", String(APIError.retryAfter(spotify)))]
             }
             cause = error.description

@@ -4,7 +4,8 @@ import Log
 import Store
 
 /// What the handlers of one pool thread work with: that thread's database session and stores, and what
-/// the worker shares (token signing, the bounded Spotify calls of logins and legacy token checks, the pool's status).
+/// the worker shares (token signing, the bounded Spotify calls of logins and legacy token checks, the pool's
+/// status).
 final class Services {
     let database: Database
     let users: UserStore
