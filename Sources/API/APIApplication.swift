@@ -14,7 +14,7 @@ public final class APIApplication: ResponderFactory {
         public var legacyTokens: Authorizer.LegacyPolicy
         public var adminEmails: [String]
         public var spotify: SpotifyConfiguration
-        /// The longest a request waits on Spotify (the login).
+        /// The longest a request waits on Spotify (a login, a legacy token check).
         public var spotifyBound: Double
 
         public init(conninfo: String, requestTimeoutMilliseconds: Int, jwtSecret: [UInt8], tokenKeys: TokenKeyRing,
@@ -34,20 +34,21 @@ public final class APIApplication: ResponderFactory {
     private let settings: Settings
     private let jwt: JWT
     private let pipeline: Pipeline
-    private let login: SpotifyLogin
+    private let spotify: BoundedSpotify
 
     public init(settings: Settings) throws(SpotifyError) {
         self.settings = settings
         jwt = JWT(secret: settings.jwtSecret)
         pipeline = Routes.pipeline(authorizer: Authorizer(jwt: jwt, legacy: settings.legacyTokens,
                                                           adminEmails: settings.adminEmails))
-        login = SpotifyLogin(client: try SpotifyClient(configuration: settings.spotify), bound: settings.spotifyBound)
+        spotify = BoundedSpotify(client: try SpotifyClient(configuration: settings.spotify),
+                                 bound: settings.spotifyBound)
     }
 
     public func makeResponder(thread: Int, poolStatus: any PoolStatusSource) -> any Responder {
         let database = Database(conninfo: settings.conninfo,
                                 options: .apiRequest(statementTimeoutMilliseconds: settings.requestTimeoutMilliseconds))
-        let services = Services(database: database, keys: settings.tokenKeys, jwt: jwt, spotify: login,
+        let services = Services(database: database, keys: settings.tokenKeys, jwt: jwt, spotify: spotify,
                                 poolStatus: poolStatus,
                                 requestTimeout: Double(settings.requestTimeoutMilliseconds) / 1000)
         return APIResponder(services: services, pipeline: pipeline)

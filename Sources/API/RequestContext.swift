@@ -2,6 +2,7 @@ import Auth
 import HTTP
 import Model
 import Platform
+import Store
 
 /// One request on its way through the pipeline: the request, what the middleware found out (the route, the
 /// caller's identity), and the thread's services.
@@ -54,6 +55,15 @@ struct RequestContext {
         guard case .user(let email, let userID, let isAdmin) = identity else { return nil }
         if isAdmin, let requested, requested != Email(email) { return nil }
         return userID
+    }
+
+    /// Stores a token write (`POST /user/update`, `POST /wrapped/update`): as it comes under a user token, through
+    /// the `LegacyWriteGuard` under the legacy shared token (SPEC §5.1).
+    func enrol(_ email: Email, _ enrolment: UserStore.Enrolment) throws -> User {
+        if case .legacy = identity {
+            return try LegacyWriteGuard(services: services, requestID: request.requestID, deadline: deadline).enrol(email, enrolment)
+        }
+        return try services.users.enrol(email, enrolment)
     }
 
     /// True when the client's copy (If-None-Match) is current for `tag`: the handler may answer 304 without
