@@ -20,6 +20,8 @@ public enum BodyReadError: Error, Sendable, Equatable {
 /// ends, so it is given a duplicate: the caller's descriptor stays the caller's, to park, shut down or close.
 public final class FastCGIRequest {
     private let request: UnsafeMutablePointer<FCGX_Request>
+    /// The current request's input was read to its end (FCGI_STDIN's last record): nothing is left unread.
+    private var inputRead = false
 
     /// Initialises libfcgi once per process. Call after the caller has set its own signal dispositions
     /// (libfcgi only installs handlers where the disposition is still the default).
@@ -50,6 +52,7 @@ public final class FastCGIRequest {
         // kept here, the copy survives that, and the request's own flag then comes from its FCGI_BEGIN_REQUEST.
         request.pointee.keepConnection = 1
         request.pointee.ipcFd = copy
+        inputRead = false
         if FCGX_Accept_r(request) == 0 { return true }
         // On a failure libfcgi has closed the copy (and marked it -1), except when it never started.
         if request.pointee.ipcFd >= 0 {
@@ -62,11 +65,17 @@ public final class FastCGIRequest {
     /// Flushes the answer and ends the exchange, so the web server sees it at once. True when the web server
     /// asked to keep the connection and it is still sound: it may carry the next request.
     public func finish() -> Bool {
+        let kept = request.pointee.keepConnection != 0
+        // libfcgi ends a connection it closes with shutdown(2) and then waits for the web server to close first, so
+        // that unread input cannot turn into a TCP reset that loses the answer. With the whole request read there
+        // is nothing to reset, and that wait (a sleep and a wake-up per request) is skipped: libfcgi keeps its
+        // copy, which is closed here at once. A failed exchange still takes libfcgi's own path.
+        if inputRead { request.pointee.keepConnection = 1 }
         FCGX_Finish_r(request)
         guard request.pointee.ipcFd >= 0 else { return false }
         close(request.pointee.ipcFd)
         request.pointee.ipcFd = -1
-        return true
+        return kept
     }
 
     /// Every parameter of the current request.
@@ -113,6 +122,7 @@ public final class FastCGIRequest {
             }
         }
         if FCGX_GetError(request.pointee.in) != 0 { throw .truncated }
+        inputRead = true
         if total > limit { throw .tooLarge }
         return body
     }
