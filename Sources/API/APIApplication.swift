@@ -16,10 +16,12 @@ public final class APIApplication: ResponderFactory {
         public var spotify: SpotifyConfiguration
         /// The longest a request waits on Spotify (a login, a legacy token check).
         public var spotifyBound: Double
+        /// Bytes of rendered answers each worker keeps (`AnswerCache`; 0 = none).
+        public var answerCacheBytes: Int
 
         public init(conninfo: String, requestTimeoutMilliseconds: Int, jwtSecret: [UInt8], tokenKeys: TokenKeyRing,
                     legacyTokens: Authorizer.LegacyPolicy, adminEmails: [String], spotify: SpotifyConfiguration,
-                    spotifyBound: Double) {
+                    spotifyBound: Double, answerCacheBytes: Int = 0) {
             self.conninfo = conninfo
             self.requestTimeoutMilliseconds = requestTimeoutMilliseconds
             self.jwtSecret = jwtSecret
@@ -28,6 +30,7 @@ public final class APIApplication: ResponderFactory {
             self.adminEmails = adminEmails
             self.spotify = spotify
             self.spotifyBound = spotifyBound
+            self.answerCacheBytes = answerCacheBytes
         }
     }
 
@@ -35,6 +38,8 @@ public final class APIApplication: ResponderFactory {
     private let jwt: JWT
     private let pipeline: Pipeline
     private let spotify: BoundedSpotify
+    /// One per worker process, shared by its threads.
+    private let answers: AnswerCache
 
     public init(settings: Settings) throws(SpotifyError) {
         self.settings = settings
@@ -43,13 +48,14 @@ public final class APIApplication: ResponderFactory {
                                                           adminEmails: settings.adminEmails))
         spotify = BoundedSpotify(client: try SpotifyClient(configuration: settings.spotify),
                                  bound: settings.spotifyBound)
+        answers = AnswerCache(maxBytes: settings.answerCacheBytes)
     }
 
     public func makeResponder(thread: Int, poolStatus: any PoolStatusSource) -> any Responder {
         let database = Database(conninfo: settings.conninfo,
                                 options: .apiRequest(statementTimeoutMilliseconds: settings.requestTimeoutMilliseconds))
         let services = Services(database: database, keys: settings.tokenKeys, jwt: jwt, spotify: spotify,
-                                poolStatus: poolStatus,
+                                answers: answers, poolStatus: poolStatus,
                                 requestTimeout: Double(settings.requestTimeoutMilliseconds) / 1000)
         return APIResponder(services: services, pipeline: pipeline)
     }

@@ -13,6 +13,8 @@ final class Services {
     let weeks: WeekStore
     let jwt: JWT
     let spotify: BoundedSpotify
+    /// The worker's rendered answers (shared by its threads).
+    let answers: AnswerCache
     let poolStatus: any PoolStatusSource
     /// Seconds a request may take.
     let requestTimeout: Double
@@ -20,14 +22,15 @@ final class Services {
     /// Tokens this thread has verified (per thread, so no lock).
     var verifiedTokens = VerifiedTokens()
 
-    init(database: Database, keys: TokenKeyRing, jwt: JWT, spotify: BoundedSpotify, poolStatus: any PoolStatusSource,
-         requestTimeout: Double) {
+    init(database: Database, keys: TokenKeyRing, jwt: JWT, spotify: BoundedSpotify, answers: AnswerCache,
+         poolStatus: any PoolStatusSource, requestTimeout: Double) {
         self.database = database
         users = UserStore(database: database, keys: keys)
         wraps = WrapStore(database: database)
         weeks = WeekStore(database: database)
         self.jwt = jwt
         self.spotify = spotify
+        self.answers = answers
         self.poolStatus = poolStatus
         self.requestTimeout = requestTimeout
     }

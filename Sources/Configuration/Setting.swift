@@ -43,6 +43,10 @@ public enum Settings {
     public static let slowRequestMilliseconds = Setting("XOMIFY_SLOW_REQUEST_MS",
                                                         "requests slower than this are logged and counted as slow",
                                                         default: "1000")
+    public static let answerCacheKilobytes = Setting(
+        "XOMIFY_ANSWER_CACHE_KB",
+        "rendered GET /wrapped/data answers each worker keeps, in KiB (0 = none); one is served again only when PostgreSQL confirms in the request's own round trip that it is current",
+        default: "8192")
     public static let jwtSecretFile = Setting("XOMIFY_JWT_SECRET_FILE",
                                               "file holding the HS256 secret (≥ 32 bytes); credential jwt-secret")
     public static let tokenKeyFile = Setting("XOMIFY_TOKEN_KEY_FILE",
@@ -79,7 +83,8 @@ public enum Settings {
 
     public static let all: [Setting] = [
         config, databaseURL, listen, workers, threads, maxRequests, maxBodyBytes, requestTimeoutMilliseconds,
-        requestReadTimeoutMilliseconds, keepAliveTimeoutMilliseconds, slowRequestMilliseconds, jwtSecretFile, tokenKeyFile, spotifyClientID, spotifyClientSecretFile, spotifyAPIURL,
+        requestReadTimeoutMilliseconds, keepAliveTimeoutMilliseconds, slowRequestMilliseconds, answerCacheKilobytes,
+        jwtSecretFile, tokenKeyFile, spotifyClientID, spotifyClientSecretFile, spotifyAPIURL,
         spotifyAccountsURL, spotifyMaxRPS, spotifyConcurrency, spotifyDailyBudget, spotifyTimeoutMilliseconds,
         legacyTokens, adminEmails, logLevel, sqlDirectory, assetsDirectory, jobParallelism, jobLeaseSeconds,
         releaseRadarAppearsOn,

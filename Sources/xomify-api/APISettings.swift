@@ -12,7 +12,7 @@ enum APISettings {
     static let relevant: [Setting] = [
         Settings.config, Settings.databaseURL, Settings.listen, Settings.workers, Settings.threads, Settings.maxRequests,
         Settings.maxBodyBytes, Settings.requestTimeoutMilliseconds, Settings.requestReadTimeoutMilliseconds,
-        Settings.keepAliveTimeoutMilliseconds, Settings.slowRequestMilliseconds,
+        Settings.keepAliveTimeoutMilliseconds, Settings.slowRequestMilliseconds, Settings.answerCacheKilobytes,
         Settings.jwtSecretFile, Settings.tokenKeyFile, Settings.spotifyClientID, Settings.spotifyClientSecretFile,
         Settings.spotifyAPIURL,
         Settings.spotifyAccountsURL, Settings.spotifyTimeoutMilliseconds, Settings.legacyTokens, Settings.adminEmails,
@@ -96,6 +96,7 @@ enum APISettings {
             conninfo: try configuration.required(Settings.databaseURL),
             requestTimeoutMilliseconds: try configuration.integer(Settings.requestTimeoutMilliseconds, in: 100...600_000),
             jwtSecret: jwtSecret, tokenKeys: keys, legacyTokens: legacyTokens,
-            adminEmails: configuration.list(Settings.adminEmails), spotify: spotify, spotifyBound: 5)
+            adminEmails: configuration.list(Settings.adminEmails), spotify: spotify, spotifyBound: 5,
+            answerCacheBytes: try configuration.integer(Settings.answerCacheKilobytes, in: 0...(1 << 20)) * 1024)
     }
 }

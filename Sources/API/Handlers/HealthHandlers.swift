@@ -1,4 +1,6 @@
 import HTTP
+import JSON
+import Platform
 
 /// Liveness, readiness and the pool's status.
 enum HealthHandlers {
@@ -18,8 +20,27 @@ enum HealthHandlers {
     }
 
     /// GET /status: the pool's report (workers, threads, requests, the listen queue), like php-fpm's status
-    /// page; it touches no database. nginx serves it on loopback only. A query (php-fpm's `?full`) is ignored.
+    /// page, and the answer cache of the worker that serves it (`answerCache`, with its pid); it touches no
+    /// database. nginx serves it on loopback only. A query (php-fpm's `?full`) is ignored.
     static func status(_ context: RequestContext) throws -> HTTPResponse {
-        HTTPResponse.json(200, context.services.poolStatus.statusJSON())
+        var body = context.services.poolStatus.statusJSON()
+        guard body.last == UInt8(ascii: "}") else { return HTTPResponse.json(200, body) }
+        let answers = context.services.answers
+        let statistics = answers.statistics
+        var cache = JSONWriter(capacity: 160)
+        cache.beginObject()
+        cache.key("pid"); cache.int(Int(Processes.currentID()))
+        cache.key("maxBytes"); cache.int(answers.maxBytes)
+        cache.key("entries"); cache.int(statistics.entries)
+        cache.key("bytes"); cache.int(statistics.bytes)
+        cache.key("hits"); cache.int(statistics.hits)
+        cache.key("misses"); cache.int(statistics.misses)
+        cache.key("evictions"); cache.int(statistics.evictions)
+        cache.endObject()
+        body.removeLast()
+        body.append(contentsOf: Array(#","answerCache":"#.utf8))
+        body.append(contentsOf: cache.bytes)
+        body.append(UInt8(ascii: "}"))
+        return HTTPResponse.json(200, body)
     }
 }

@@ -6,6 +6,8 @@ import Store
 /// `/wrapped/*`: a user's wrap history and their monthly-wrapped enrolment.
 enum WrappedHandlers {
     /// GET /wrapped/data [/wrapped/all]: `{active, activeWrapped, activeReleaseRadar, wraps}` newest first.
+    /// The worker's `AnswerCache` may hold the body: it is served when the round trip that reads the flags
+    /// confirms its wraps revision (PostgreSQL then sends no wraps), else rendered from the rows and kept.
     static func all(_ context: RequestContext) throws -> HTTPResponse {
         var input = try Input(query: context.request.query, allowed: ["email"])
         let requested = input.requestedEmail(under: context.identity)
@@ -16,14 +18,36 @@ enum WrappedHandlers {
             let tag = etag(email, try wraps.summary(email))
             if context.clientHasCurrent(tag) { return .notModified(tag) }
         }
-        let (summary, wrapsJSON) = try wraps.summaryWithWraps(email)
+        let answers = context.services.answers
+        let held = answers.answer(for: email.value)
+        let (summary, wrapsJSON) = try wraps.summaryWithWraps(email, unlessRevision: held?.revision)
+        let tag = etag(email, summary)
+        answers.record(hit: wrapsJSON == nil)
+        if let held, wrapsJSON == nil {
+            if held.tag == tag { return .okJSON(held.body, etag: tag) }
+            // Same wraps, other flags: a new head before the kept wraps.
+            let answer = render(summary, tag: tag, wrapsByteCount: held.body.count - held.wrapsOffset - 1) { body in
+                body.append(contentsOf: held.body[held.wrapsOffset ..< held.body.count - 1])
+            }
+            answers.keep(answer, for: email.value)
+            return .okJSON(answer.body, etag: tag)
+        }
+        guard let wrapsJSON else { throw APIError.internalError }
+        let answer = render(summary, tag: tag, wrapsByteCount: wrapsJSON.byteCount) { body in wrapsJSON.append(to: &body) }
+        if summary.wrapsRevision != nil { answers.keep(answer, for: email.value) }
+        return .okJSON(answer.body, etag: tag)
+    }
+
+    /// `{"active":…,"activeWrapped":…,"activeReleaseRadar":…,"wraps":[…]}` in a buffer of exactly its size.
+    private static func render(_ summary: WrapStore.Summary, tag: String, wrapsByteCount: Int,
+                               wraps: (inout [UInt8]) -> Void) -> AnswerCache.Answer {
         let head = Array("{\"active\":\(summary.active),\"activeWrapped\":\(summary.activeWrapped),\"activeReleaseRadar\":\(summary.activeReleaseRadar),\"wraps\":".utf8)
         var body: [UInt8] = []
-        body.reserveCapacity(head.count + wrapsJSON.byteCount + 1)
+        body.reserveCapacity(head.count + wrapsByteCount + 1)
         body.append(contentsOf: head)
-        wrapsJSON.append(to: &body)
+        wraps(&body)
         body.append(UInt8(ascii: "}"))
-        return .okJSON(body, etag: etag(email, summary))
+        return AnswerCache.Answer(revision: summary.wrapsRevision ?? 0, tag: tag, body: body, wrapsOffset: head.count)
     }
 
     private static func etag(_ email: Email, _ summary: WrapStore.Summary) -> String {

@@ -1,0 +1,152 @@
+"""The workers' cache of rendered GET /wrapped/data answers (XOMIFY_ANSWER_CACHE_KB) is exact and bounded, against
+the real pool, nginx and PostgreSQL: a kept answer is served only when PostgreSQL confirms its revision in the
+request's own round trip, so any write (psql, the API through another worker, a TRUNCATE) shows in the very next
+request with a new ETag, and the cache never holds more than its bytes. The cache's counters come from /status
+(`answerCache`: the worker that served the page; one worker here, so they are the counters that matter)."""
+
+import json
+
+from api_client import Api
+from api_helpers import enrol, get_ok, insert_wrap, strong_etag, unique_email, user_api
+
+
+def cache_counters(rig):
+    return Api(rig.https_port).get("/status").json()["answerCache"]
+
+
+def wraps_of(response):
+    return [(w["monthKey"], w["playlistId"]) for w in response.json()["wraps"]]
+
+
+def test_a_kept_answer_is_served_only_while_postgresql_confirms_it(make_rig):
+    rig = make_rig(sandbox=False, workers=1, threads=2)
+    me = user_api(rig, unique_email("cache"))
+    enrol(me)
+    insert_wrap(rig, me.email, "2025-01", playlist_id="p1")
+    first = get_ok(me, "/wrapped/data")
+    before = cache_counters(rig)
+    again = get_ok(me, "/wrapped/data")
+    after = cache_counters(rig)
+    assert again.body == first.body and strong_etag(again) == strong_etag(first)
+    assert after["hits"] == before["hits"] + 1 and after["entries"] >= 1
+
+    # A new wrap written with psql: the very next request shows it, with a new tag, and reads the wraps again.
+    insert_wrap(rig, me.email, "2025-02", playlist_id="p2")
+    changed = get_ok(me, "/wrapped/data")
+    assert wraps_of(changed) == [("2025-02", "p2"), ("2025-01", "p1")]
+    assert strong_etag(changed) != strong_etag(first)
+    assert cache_counters(rig)["misses"] == after["misses"] + 1
+
+    # A wrap rewritten in place, then one deleted, then the user's wraps moved by hand: each shows at once.
+    insert_wrap(rig, me.email, "2025-01", playlist_id="p1-rewritten")
+    assert wraps_of(get_ok(me, "/wrapped/data")) == [("2025-02", "p2"), ("2025-01", "p1-rewritten")]
+    rig.postgres.psql(f"DELETE FROM wrapped_months WHERE email = '{me.email}' AND month_key = '2025-02'")
+    assert wraps_of(get_ok(me, "/wrapped/data")) == [("2025-01", "p1-rewritten")]
+    rig.postgres.psql(f"UPDATE wrapped_months SET api_json = replace(api_json, 'p1-rewritten', 'by-hand') "
+                      f"WHERE email = '{me.email}'")
+    assert wraps_of(get_ok(me, "/wrapped/data")) == [("2025-01", "by-hand")]
+
+    # The flags alone: same wraps revision, a new head before the kept wraps, a new tag.
+    tag = strong_etag(get_ok(me, "/wrapped/data"))
+    assert me.post("/user/update", {"releaseRadarEnrolled": True}).status == 200
+    flagged = get_ok(me, "/wrapped/data")
+    assert flagged.json()["activeReleaseRadar"] is True and wraps_of(flagged) == [("2025-01", "by-hand")]
+    assert strong_etag(flagged) != tag
+    rig.postgres.psql(f"UPDATE users SET active_release_radar = false WHERE email = '{me.email}'")
+    assert get_ok(me, "/wrapped/data").json()["activeReleaseRadar"] is False
+
+    # A TRUNCATE fires no row trigger; sql/0010 moves every wraps revision instead.
+    kept = get_ok(me, "/wrapped/data")
+    rig.postgres.psql("TRUNCATE wrapped_months")
+    emptied = get_ok(me, "/wrapped/data")
+    assert emptied.json()["wraps"] == [] and strong_etag(emptied) != strong_etag(kept)
+
+    # A deleted user is an unknown user at once; created again, their new wraps show.
+    insert_wrap(rig, me.email, "2025-03")
+    get_ok(me, "/wrapped/data")
+    rig.postgres.psql(f"DELETE FROM users WHERE email = '{me.email}'")
+    assert get_ok(me, "/wrapped/data").json() == {"active": False, "activeWrapped": False,
+                                                  "activeReleaseRadar": False, "wraps": []}
+    enrol(me)
+    insert_wrap(rig, me.email, "2025-04", playlist_id="reborn")
+    assert wraps_of(get_ok(me, "/wrapped/data")) == [("2025-04", "reborn")]
+
+
+def test_a_write_through_one_worker_shows_on_every_worker(make_rig):
+    """Each worker keeps its own answers: after a write served by whichever worker, every worker's next answer
+    shows it (many requests, so that both workers answer and both have the old answer kept)."""
+    rig = make_rig(sandbox=False, workers=2, threads=2)
+    me = user_api(rig, unique_email("workers"))
+    enrol(me, wrappedEnrolled=False)
+    insert_wrap(rig, me.email, "2025-05", playlist_id="old")
+    readers = [user_api(rig, me.email) for _ in range(6)]
+    for _ in range(5):
+        for reader in readers:
+            assert get_ok(reader, "/wrapped/data").json()["activeWrapped"] is False
+    assert me.post("/wrapped/data", {"refreshToken": "AQ" + "x" * 70, "active": True}).status == 200
+    insert_wrap(rig, me.email, "2025-06", playlist_id="new")
+    for _ in range(5):
+        for reader in readers:
+            body = get_ok(reader, "/wrapped/data").json()
+            assert body["activeWrapped"] is True
+            assert [w["monthKey"] for w in body["wraps"]] == ["2025-06", "2025-05"]
+
+
+def seed_users(rig, count, wraps_each, prefix):
+    """`count` users with `wraps_each` wraps of about 1 KB each, in one statement; returns their emails and the
+    api_json each wrap was given."""
+    emails = [unique_email(f"{prefix}{i}") for i in range(count)]
+    rig.postgres.psql("""
+        INSERT INTO users (email, active, active_wrapped) SELECT unnest(ARRAY[%s]), true, true;
+        INSERT INTO wrapped_months (email, month_key, short_term_track_ids, medium_term_track_ids,
+            long_term_track_ids, short_term_artist_ids, medium_term_artist_ids, long_term_artist_ids, genre_scores,
+            api_json)
+        SELECT u, to_char(date '2020-01-01' + make_interval(months => m), 'YYYY-MM'), '{t}', '{t}', '{t}', '{a}',
+            '{a}', '{a}', '{"short_term": [], "medium_term": [], "long_term": []}',
+            json_build_object('email', u, 'monthKey', to_char(date '2020-01-01' + make_interval(months => m), 'YYYY-MM'),
+                              'pad', repeat('x', 1000))::text
+        FROM unnest(ARRAY[%s]) AS u, generate_series(0, %d) AS m;
+        """ % (",".join(f"'{e}'" for e in emails), ",".join(f"'{e}'" for e in emails), wraps_each - 1))
+    return emails
+
+
+def test_the_cache_holds_at_most_its_bytes_and_drops_the_least_recently_used(make_rig):
+    rig = make_rig(sandbox=False, workers=1, threads=1, settings={"XOMIFY_ANSWER_CACHE_KB": "64"})
+    assert cache_counters(rig)["maxBytes"] == 64 * 1024
+    emails = seed_users(rig, 40, 3, "bound")          # answers of about 3.2 KB
+    answers = {}
+    for email in emails:
+        response = get_ok(user_api(rig, email), "/wrapped/data")
+        answers[email] = response.body
+        assert [w["monthKey"] for w in response.json()["wraps"]] == ["2020-03", "2020-02", "2020-01"]
+        counters = cache_counters(rig)
+        assert counters["bytes"] <= 64 * 1024
+    counters = cache_counters(rig)
+    assert counters["evictions"] > 0 and 10 <= counters["entries"] < 40, counters
+    # The most recent is kept (a hit, the same bytes), the first was dropped (a miss, the same bytes again).
+    newest = get_ok(user_api(rig, emails[-1]), "/wrapped/data")
+    assert newest.body == answers[emails[-1]] and cache_counters(rig)["hits"] == counters["hits"] + 1
+    oldest = get_ok(user_api(rig, emails[0]), "/wrapped/data")
+    assert oldest.body == answers[emails[0]] and cache_counters(rig)["misses"] == counters["misses"] + 1
+
+    # An answer over an eighth of the bound (8 KB) is served but not kept: it would push out many others.
+    [big] = seed_users(rig, 1, 12, "big")
+    before = cache_counters(rig)
+    for _ in range(2):
+        assert len(get_ok(user_api(rig, big), "/wrapped/data").json()["wraps"]) == 12
+    after = cache_counters(rig)
+    assert after["misses"] == before["misses"] + 2 and after["hits"] == before["hits"]
+    assert after["bytes"] <= 64 * 1024
+
+
+def test_no_cache_when_it_is_switched_off(make_rig):
+    rig = make_rig(sandbox=False, workers=1, threads=1, settings={"XOMIFY_ANSWER_CACHE_KB": "0"})
+    me = user_api(rig, unique_email("nocache"))
+    enrol(me)
+    insert_wrap(rig, me.email, "2025-01", playlist_id="a")
+    assert wraps_of(get_ok(me, "/wrapped/data")) == [("2025-01", "a")]
+    insert_wrap(rig, me.email, "2025-01", playlist_id="b")
+    assert wraps_of(get_ok(me, "/wrapped/data")) == [("2025-01", "b")]
+    counters = cache_counters(rig)
+    assert (counters["maxBytes"], counters["entries"], counters["hits"], counters["misses"]) == (0, 0, 0, 0)
+    assert json.loads(get_ok(me, "/wrapped/data").body)["wraps"][0]["playlistId"] == "b"
