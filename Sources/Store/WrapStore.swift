@@ -34,14 +34,11 @@ public struct WrapStore {
         /// One row for the user (month_key NULL) and one per wrap, with no ORDER BY: sorting in PostgreSQL (a
         /// join followed by `ORDER BY month_key`) copies every ~5 KB api_json into sort memory, which cost about
         /// a third of PostgreSQL's time for this query (Benchmarks/README.md). The month keys are ordered here.
-        /// The wraps are left out when the user's wraps revision is $2 (the caller holds them already): one
-        /// statement, so the summary and the wraps are of one snapshot, and a current copy costs a row.
         static let summaryWithWraps = PreparedStatement("""
             SELECT active, active_wrapped, active_release_radar, wraps_revision, NULL::text, NULL::text
             FROM users WHERE email = $1
             UNION ALL
-            SELECT NULL, NULL, NULL, NULL, month_key, api_json FROM wrapped_months
-            WHERE email = $1 AND NOT EXISTS (SELECT FROM users WHERE email = $1 AND wraps_revision = $2)
+            SELECT NULL, NULL, NULL, NULL, month_key, api_json FROM wrapped_months WHERE email = $1
             """)
         static let monthJSON = PreparedStatement("SELECT api_json FROM wrapped_months WHERE email = $1 AND month_key = $2")
         static let monthRevision = PreparedStatement("""
@@ -85,11 +82,9 @@ public struct WrapStore {
         }
     }
 
-    /// The summary and every wrap, newest first, in one round trip; no wraps (nil) when the user's wraps
-    /// revision is still `heldRevision`.
-    public func summaryWithWraps(_ email: Email, unlessRevision heldRevision: Int64? = nil) throws(StoreError)
-        -> (Summary, WrapsJSON?) {
-        try database.read(SQL.summaryWithWraps, [email, heldRevision]) { result in
+    /// The summary and every wrap, newest first, in one round trip.
+    public func summaryWithWraps(_ email: Email) throws(StoreError) -> (Summary, WrapsJSON) {
+        try database.read(SQL.summaryWithWraps, [email]) { result in
             var summaryRow: Row?
             var wraps: [(month: String, row: Row)] = []
             wraps.reserveCapacity(result.rowCount)
@@ -103,7 +98,6 @@ public struct WrapStore {
             guard let first = summaryRow else { return (Summary(), WrapsJSON(rows: [], column: 5)) }
             let summary = Summary(active: try first.decode(0), activeWrapped: try first.decode(1),
                                   activeReleaseRadar: try first.decode(2), wrapsRevision: try first.decode(3))
-            if let heldRevision, summary.wrapsRevision == heldRevision { return (summary, nil) }
             wraps.sort { $0.month > $1.month }
             return (summary, WrapsJSON(rows: wraps.map(\.row), column: 5))
         }
