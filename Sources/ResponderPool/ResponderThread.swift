@@ -89,8 +89,7 @@ final class ResponderThread: Sendable {
         let started = Monotonic.nanoseconds()
         scoreboard.add(slot, .busy)
         let response = responder.respond(to: request)
-        exchange.write(response.cgiHead())
-        if request.method != "HEAD" { exchange.write(response.body) }
+        _ = exchange.respond(head: response.cgiHead(), body: request.method == "HEAD" ? [] : response.body)
         let keep = exchange.finish()
         request.body = []
         activity.idle()
