@@ -19,15 +19,25 @@ enum ETag {
     }
 
     /// True when `If-None-Match` lists `tag` (weak comparison, as RFC 9110 prescribes for this header) or is `*`.
+    /// Byte by byte (this runs for every revalidation): members are separated by commas and optional white space.
     static func matches(_ request: HTTPRequest, _ tag: String) -> Bool {
         guard let header = request.header("if-none-match") else { return false }
-        for candidate in header.split(separator: ",") {
-            var value = candidate.trimmedSlice()
-            if value == "*" { return true }
-            if value.hasPrefix("W/") { value = value.dropFirst(2) }
-            if value == tag { return true }
+        let bytes = header.utf8
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: ",")) ?? bytes.endIndex
+            var member = bytes[start..<end].drop { isSpace($0) }
+            while let last = member.last, isSpace(last) { member = member.dropLast() }
+            if member.elementsEqual("*".utf8) { return true }
+            if member.starts(with: "W/".utf8) { member = member.dropFirst(2) }
+            if member.elementsEqual(tag.utf8) { return true }
+            start = end < bytes.endIndex ? bytes.index(after: end) : end
         }
         return false
+    }
+
+    private static func isSpace(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n")
     }
 }
 

@@ -27,8 +27,9 @@ public struct HTTPRequest: Sendable {
         self.remoteAddress = remoteAddress
     }
 
+    /// The header named `name` (any case; lower case, as every caller writes it, costs no conversion).
     public func header(_ name: String) -> String? {
-        headers[name.lowercased()]
+        headers[ASCIICase.isLower(name) ? name : name.lowercased()]
     }
 
     /// `HTTP_IF_NONE_MATCH` → `if-none-match` (byte by byte: this runs for every header of every request).

@@ -14,14 +14,12 @@ public struct HTTPResponse: Sendable {
     }
 
     public mutating func setHeader(_ name: String, _ value: String) {
-        let lower = name.lowercased()
-        headers.removeAll { $0.name.lowercased() == lower }
+        headers.removeAll { ASCIICase.equal($0.name, name) }
         headers.append((name, value))
     }
 
     public func header(_ name: String) -> String? {
-        let lower = name.lowercased()
-        return headers.first { $0.name.lowercased() == lower }?.value
+        headers.first { ASCIICase.equal($0.name, name) }?.value
     }
 
     /// A JSON body with the JSON content type.
@@ -47,7 +45,7 @@ public struct HTTPResponse: Sendable {
             let breaks = value.unicodeScalars.contains { $0 == "\r" || $0 == "\n" }
             let safe = breaks ? String(String.UnicodeScalarView(value.unicodeScalars.filter { $0 != "\r" && $0 != "\n" })) : value
             head += "\(name): \(safe)\r\n"
-            if name.lowercased() == "content-length" { hasLength = true }
+            if ASCIICase.equal(name, "content-length") { hasLength = true }
         }
         if !hasLength && status != 304 && status != 204 {
             head += "Content-Length: \(body.count)\r\n"
