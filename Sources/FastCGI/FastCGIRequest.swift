@@ -22,6 +22,8 @@ public final class FastCGIRequest {
     private let request: UnsafeMutablePointer<FCGX_Request>
     /// The current request's input was read to its end (FCGI_STDIN's last record): nothing is left unread.
     private var inputRead = false
+    /// `respond` sent the end of the output and FCGI_END_REQUEST itself.
+    private var ended = false
 
     /// Initialises libfcgi once per process. Call after the caller has set its own signal dispositions
     /// (libfcgi only installs handlers where the disposition is still the default).
@@ -53,6 +55,7 @@ public final class FastCGIRequest {
         request.pointee.keepConnection = 1
         request.pointee.ipcFd = copy
         inputRead = false
+        ended = false
         if FCGX_Accept_r(request) == 0 { return true }
         // On a failure libfcgi has closed the copy (and marked it -1), except when it never started.
         if request.pointee.ipcFd >= 0 {
@@ -66,6 +69,13 @@ public final class FastCGIRequest {
     /// asked to keep the connection and it is still sound: it may carry the next request.
     public func finish() -> Bool {
         let kept = request.pointee.keepConnection != 0
+        if ended {
+            // The answer ended the request itself: libfcgi only frees the request's streams and parameters.
+            FCGX_Free(request, 0)
+            if request.pointee.ipcFd >= 0 { close(request.pointee.ipcFd) }
+            request.pointee.ipcFd = -1
+            return kept
+        }
         // libfcgi ends a connection it closes with shutdown(2) and then waits for the web server to close first, so
         // that unread input cannot turn into a TCP reset that loses the answer. With the whole request read there
         // is nothing to reset, and that wait (a sleep and a wake-up per request) is skipped: libfcgi keeps its
@@ -129,8 +139,9 @@ public final class FastCGIRequest {
 
     /// Writes the whole answer (CGI head, then body) as FCGI_STDOUT records straight to the connection, in one
     /// sendmsg(2) from the answer's own memory. Through libfcgi's stream a 125 KB answer is copied into an 8 KB
-    /// buffer and written (waking the web server) once per 8 KB. Nothing may have gone through `write` before in
-    /// this exchange; `finish()` then ends the stream as usual. False when the web server has gone away.
+    /// buffer and written (waking the web server) once per 8 KB. When the request's input has been read to its
+    /// end, the same sendmsg ends the output and the request (FCGI_END_REQUEST), which libfcgi would write
+    /// separately in `finish()`, waking the web server once more. False when the web server has gone away.
     public func respond(head: [UInt8], body: [UInt8]) -> Bool {
         let fd = request.pointee.ipcFd
         guard fd >= 0 else { return false }
@@ -147,33 +158,36 @@ public final class FastCGIRequest {
                 offset += count
             }
         }
-        guard !pieces.isEmpty else { return true }
-        var headers = [UInt8](repeating: 0, count: 8 * pieces.count)
-        for (index, piece) in pieces.enumerated() {
-            let base = 8 * index
-            headers[base] = 1                                   // FCGI_VERSION_1
-            headers[base + 1] = 6                               // FCGI_STDOUT
-            headers[base + 2] = UInt8(requestID >> 8)
-            headers[base + 3] = UInt8(requestID & 0xff)
-            headers[base + 4] = UInt8(piece.count >> 8)
-            headers[base + 5] = UInt8(piece.count & 0xff)
+        let high = UInt8(requestID >> 8), low = UInt8(requestID & 0xff)
+        // The record headers, one per piece, then (when the input is all read) an FCGI_STDOUT with no content, the
+        // end of the output, and FCGI_END_REQUEST: application status 0, FCGI_REQUEST_COMPLETE.
+        var framing: [UInt8] = []
+        framing.reserveCapacity(8 * pieces.count + 24)
+        for piece in pieces {
+            framing += [1, 6, high, low, UInt8(piece.count >> 8), UInt8(piece.count & 0xff), 0, 0]
         }
-        return headers.withUnsafeBytes { headerBytes in
+        let ends = inputRead
+        if ends { framing += [1, 6, high, low, 0, 0, 0, 0, 1, 3, high, low, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] }
+        guard !framing.isEmpty else { return true }
+        let sent = framing.withUnsafeBytes { framingBytes in
             head.withUnsafeBytes { headBytes in
                 body.withUnsafeBytes { bodyBytes in
                     var vectors: [iovec] = []
-                    vectors.reserveCapacity(2 * pieces.count)
-                    for (index, piece) in pieces.enumerated() {
-                        let source = piece.inBody ? bodyBytes : headBytes
-                        vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: headerBytes.baseAddress! + 8 * index),
-                                             iov_len: 8))
-                        vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: source.baseAddress! + piece.offset),
-                                             iov_len: piece.count))
+                    vectors.reserveCapacity(2 * pieces.count + 1)
+                    func add(_ base: UnsafeRawPointer?, _ count: Int) {
+                        vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: base), iov_len: count))
                     }
+                    for (index, piece) in pieces.enumerated() {
+                        add(framingBytes.baseAddress.map { $0 + 8 * index }, 8)
+                        add((piece.inBody ? bodyBytes : headBytes).baseAddress.map { $0 + piece.offset }, piece.count)
+                    }
+                    if ends { add(framingBytes.baseAddress.map { $0 + 8 * pieces.count }, 24) }
                     return FastCGIRequest.send(fd, &vectors)
                 }
             }
         }
+        ended = sent && ends
+        return sent
     }
 
     /// sendmsg(2) of every vector, again after a partial send; MSG_NOSIGNAL: a closed peer is an error, not a
