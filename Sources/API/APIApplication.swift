@@ -1,4 +1,5 @@
 import Auth
+import Platform
 import HTTP
 import Spotify
 import Store
@@ -18,10 +19,14 @@ public final class APIApplication: ResponderFactory {
         public var spotifyBound: Double
         /// Bytes of rendered answers each worker keeps (`AnswerCache`; 0 = none).
         public var answerCacheBytes: Int
+        /// Where the workers of the host keep answers as files (`AnswerFiles`; nil = none), and how many at most.
+        public var answerFilesDirectory: String?
+        public var answerFiles: Int
 
         public init(conninfo: String, requestTimeoutMilliseconds: Int, jwtSecret: [UInt8], tokenKeys: TokenKeyRing,
                     legacyTokens: Authorizer.LegacyPolicy, adminEmails: [String], spotify: SpotifyConfiguration,
-                    spotifyBound: Double, answerCacheBytes: Int = 0) {
+                    spotifyBound: Double, answerCacheBytes: Int = 0, answerFilesDirectory: String? = nil,
+                    answerFiles: Int = 16384) {
             self.conninfo = conninfo
             self.requestTimeoutMilliseconds = requestTimeoutMilliseconds
             self.jwtSecret = jwtSecret
@@ -31,6 +36,8 @@ public final class APIApplication: ResponderFactory {
             self.spotify = spotify
             self.spotifyBound = spotifyBound
             self.answerCacheBytes = answerCacheBytes
+            self.answerFilesDirectory = answerFilesDirectory
+            self.answerFiles = answerFiles
         }
     }
 
@@ -40,6 +47,7 @@ public final class APIApplication: ResponderFactory {
     private let spotify: BoundedSpotify
     /// One per worker process, shared by its threads.
     private let answers: AnswerCache
+    private let answerFiles: AnswerFiles?
 
     public init(settings: Settings) throws(SpotifyError) {
         self.settings = settings
@@ -49,13 +57,21 @@ public final class APIApplication: ResponderFactory {
         spotify = BoundedSpotify(client: try SpotifyClient(configuration: settings.spotify),
                                  bound: settings.spotifyBound)
         answers = AnswerCache(maxBytes: settings.answerCacheBytes)
+        answerFiles = settings.answerFilesDirectory.map { AnswerFiles(directory: $0, slots: settings.answerFiles) }
+    }
+
+    /// Empties (or creates) the answer files' directory, when there is one: the supervisor does this once, before
+    /// its workers start.
+    public static func prepareAnswerFiles(_ settings: Settings) throws(SystemError) {
+        guard let directory = settings.answerFilesDirectory else { return }
+        try AnswerFiles.prepare(directory: directory)
     }
 
     public func makeResponder(thread: Int, poolStatus: any PoolStatusSource) -> any Responder {
         let database = Database(conninfo: settings.conninfo,
                                 options: .apiRequest(statementTimeoutMilliseconds: settings.requestTimeoutMilliseconds))
         let services = Services(database: database, keys: settings.tokenKeys, jwt: jwt, spotify: spotify,
-                                answers: answers, poolStatus: poolStatus,
+                                answers: answers, answerFiles: answerFiles, poolStatus: poolStatus,
                                 requestTimeout: Double(settings.requestTimeoutMilliseconds) / 1000)
         return APIResponder(services: services, pipeline: pipeline)
     }

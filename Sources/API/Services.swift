@@ -13,8 +13,9 @@ final class Services {
     let weeks: WeekStore
     let jwt: JWT
     let spotify: BoundedSpotify
-    /// The worker's rendered answers (shared by its threads).
+    /// The worker's rendered answers (shared by its threads), and the host's answer files.
     let answers: AnswerCache
+    let answerFiles: AnswerFiles?
     let poolStatus: any PoolStatusSource
     /// Seconds a request may take.
     let requestTimeout: Double
@@ -23,7 +24,7 @@ final class Services {
     var verifiedTokens = VerifiedTokens()
 
     init(database: Database, keys: TokenKeyRing, jwt: JWT, spotify: BoundedSpotify, answers: AnswerCache,
-         poolStatus: any PoolStatusSource, requestTimeout: Double) {
+         answerFiles: AnswerFiles?, poolStatus: any PoolStatusSource, requestTimeout: Double) {
         self.database = database
         users = UserStore(database: database, keys: keys)
         wraps = WrapStore(database: database)
@@ -31,6 +32,7 @@ final class Services {
         self.jwt = jwt
         self.spotify = spotify
         self.answers = answers
+        self.answerFiles = answerFiles
         self.poolStatus = poolStatus
         self.requestTimeout = requestTimeout
     }

@@ -47,6 +47,14 @@ public enum Settings {
         "XOMIFY_ANSWER_CACHE_KB",
         "rendered GET /wrapped/data answers each worker keeps, in KiB (0 = none); one is served again only when PostgreSQL confirms in the request's own round trip that it is current",
         default: "8192")
+    public static let answerFilesDirectory = Setting(
+        "XOMIFY_ANSWER_FILES_DIR",
+        "directory where the workers keep rendered GET /wrapped/data answers as files, one copy for all workers in the kernel's page cache, each served only once PostgreSQL confirms it is current; emptied when the pool starts; one directory per database; empty = none",
+        default: "")
+    public static let answerFiles = Setting(
+        "XOMIFY_ANSWER_FILES",
+        "files kept at most in XOMIFY_ANSWER_FILES_DIR (one slot per user, shared when emails hash alike; a file is about 5.3 KB per month of the user's wraps)",
+        default: "16384")
     public static let jwtSecretFile = Setting("XOMIFY_JWT_SECRET_FILE",
                                               "file holding the HS256 secret (≥ 32 bytes); credential jwt-secret")
     public static let tokenKeyFile = Setting("XOMIFY_TOKEN_KEY_FILE",
@@ -84,7 +92,7 @@ public enum Settings {
     public static let all: [Setting] = [
         config, databaseURL, listen, workers, threads, maxRequests, maxBodyBytes, requestTimeoutMilliseconds,
         requestReadTimeoutMilliseconds, keepAliveTimeoutMilliseconds, slowRequestMilliseconds, answerCacheKilobytes,
-        jwtSecretFile, tokenKeyFile, spotifyClientID, spotifyClientSecretFile, spotifyAPIURL,
+        answerFilesDirectory, answerFiles, jwtSecretFile, tokenKeyFile, spotifyClientID, spotifyClientSecretFile, spotifyAPIURL,
         spotifyAccountsURL, spotifyMaxRPS, spotifyConcurrency, spotifyDailyBudget, spotifyTimeoutMilliseconds,
         legacyTokens, adminEmails, logLevel, sqlDirectory, assetsDirectory, jobParallelism, jobLeaseSeconds,
         releaseRadarAppearsOn,

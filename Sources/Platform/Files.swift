@@ -49,6 +49,63 @@ public enum Files {
         }
     }
 
+    /// The bytes of the regular file at `path` with one read into an array of its size (no copy beyond the
+    /// kernel's), or nil when there is none, it is larger than `limit`, or it cannot be read whole.
+    public static func readWhole(_ path: String, limit: Int) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        let size = Int(info.st_size)
+        guard size > 0, size <= limit else { return nil }
+        var complete = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var offset = 0
+            while offset < size {
+                let got = pread(fd, buffer.baseAddress! + offset, size - offset, off_t(offset))
+                if got < 0 && errno == EINTR { continue }
+                if got <= 0 { break }
+                offset += got
+            }
+            complete = offset == size
+            count = complete ? size : 0
+        }
+        return complete ? bytes : nil
+    }
+
+    /// Writes `parts` one after the other to `temporary` (created with `mode`), then renames it to `path`: a
+    /// reader opens either the previous file or the new one whole, never a half-written one.
+    public static func replace(_ path: String, with parts: [[UInt8]], temporary: String,
+                               mode: mode_t = 0o600) throws(SystemError) {
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw SystemError("open \(temporary)") }
+        do {
+            for part in parts where !part.isEmpty { try writeAll(fd, part) }
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else {
+            let failure = SystemError("rename \(temporary)")
+            unlink(temporary)
+            throw failure
+        }
+    }
+
+    /// Removes the file at `path` (nothing when there is none).
+    public static func remove(_ path: String) {
+        unlink(path)
+    }
+
+    /// Creates the directory `path` with `mode` unless it exists.
+    public static func makeDirectory(_ path: String, mode: mode_t = 0o700) throws(SystemError) {
+        guard mkdir(path, mode) == 0 || errno == EEXIST else { throw SystemError("mkdir \(path)") }
+        guard isDirectory(path) else { throw SystemError("mkdir \(path)", code: ENOTDIR) }
+    }
+
     public static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }

@@ -13,7 +13,7 @@ enum APISettings {
         Settings.config, Settings.databaseURL, Settings.listen, Settings.workers, Settings.threads, Settings.maxRequests,
         Settings.maxBodyBytes, Settings.requestTimeoutMilliseconds, Settings.requestReadTimeoutMilliseconds,
         Settings.keepAliveTimeoutMilliseconds, Settings.slowRequestMilliseconds, Settings.answerCacheKilobytes,
-        Settings.jwtSecretFile, Settings.tokenKeyFile, Settings.spotifyClientID, Settings.spotifyClientSecretFile,
+        Settings.answerFilesDirectory, Settings.answerFiles, Settings.jwtSecretFile, Settings.tokenKeyFile, Settings.spotifyClientID, Settings.spotifyClientSecretFile,
         Settings.spotifyAPIURL,
         Settings.spotifyAccountsURL, Settings.spotifyTimeoutMilliseconds, Settings.legacyTokens, Settings.adminEmails,
         Settings.logLevel, Settings.sqlDirectory,
@@ -97,6 +97,8 @@ enum APISettings {
             requestTimeoutMilliseconds: try configuration.integer(Settings.requestTimeoutMilliseconds, in: 100...600_000),
             jwtSecret: jwtSecret, tokenKeys: keys, legacyTokens: legacyTokens,
             adminEmails: configuration.list(Settings.adminEmails), spotify: spotify, spotifyBound: 5,
-            answerCacheBytes: try configuration.integer(Settings.answerCacheKilobytes, in: 0...(1 << 20)) * 1024)
+            answerCacheBytes: try configuration.integer(Settings.answerCacheKilobytes, in: 0...(1 << 20)) * 1024,
+            answerFilesDirectory: configuration.string(Settings.answerFilesDirectory).flatMap { $0.isEmpty ? nil : $0 },
+            answerFiles: try configuration.integer(Settings.answerFiles, in: 1...(1 << 24)))
     }
 }

@@ -12,7 +12,9 @@ func serve(_ configuration: Configuration) -> Int32 {
     let initial: [UInt8]
     do {
         options = try APISettings.poolOptions(configuration)
-        initial = try APISettings.snapshot(configuration).encoded()
+        let snapshot = try APISettings.snapshot(configuration)
+        initial = snapshot.encoded()
+        try APIApplication.prepareAnswerFiles(APISettings.application(snapshot))
     } catch {
         printError("xomify-api: \(error)")
         return 78

@@ -5,6 +5,7 @@ request with a new ETag, and the cache never holds more than its bytes. The cach
 (`answerCache`: the worker that served the page; one worker here, so they are the counters that matter)."""
 
 import json
+import os
 
 from api_client import Api
 from api_helpers import enrol, get_ok, insert_wrap, strong_etag, unique_email, user_api
@@ -150,3 +151,85 @@ def test_no_cache_when_it_is_switched_off(make_rig):
     counters = cache_counters(rig)
     assert (counters["maxBytes"], counters["entries"], counters["hits"], counters["misses"]) == (0, 0, 0, 0)
     assert json.loads(get_ok(me, "/wrapped/data").body)["wraps"][0]["playlistId"] == "b"
+
+
+# -- the answer files: one directory shared by the workers of the host -----------------------------------------
+
+def files_counters(rig):
+    return Api(rig.https_port).get("/status").json()["answerFiles"]
+
+
+def slot_files(rig):
+    directory = os.path.join(rig.directory, "answers")
+    return sorted(name for name in os.listdir(directory) if name.startswith("slot-"))
+
+
+def test_answer_files_are_confirmed_like_kept_answers(make_rig):
+    """With no answers kept in memory, every repeat is served from the files, and only while PostgreSQL confirms
+    the revision; a write shows in the very next request."""
+    rig = make_rig(sandbox=False, workers=1, threads=2, settings={"XOMIFY_ANSWER_CACHE_KB": "0"})
+    me = user_api(rig, unique_email("files"))
+    enrol(me)
+    insert_wrap(rig, me.email, "2025-01", playlist_id="f1")
+    first = get_ok(me, "/wrapped/data")
+    assert len(slot_files(rig)) == 1
+    before = files_counters(rig)
+    again = get_ok(me, "/wrapped/data")
+    after = files_counters(rig)
+    assert again.body == first.body and strong_etag(again) == strong_etag(first)
+    assert after["hits"] == before["hits"] + 1 and after["writes"] == before["writes"]
+    insert_wrap(rig, me.email, "2025-02", playlist_id="f2")
+    changed = get_ok(me, "/wrapped/data")
+    assert wraps_of(changed) == [("2025-02", "f2"), ("2025-01", "f1")] and strong_etag(changed) != strong_etag(first)
+    counters = files_counters(rig)
+    assert counters["misses"] == after["misses"] + 1 and counters["writes"] == after["writes"] + 1
+    assert get_ok(me, "/wrapped/data").body == changed.body
+    assert files_counters(rig)["hits"] == counters["hits"] + 1
+    # Flags alone: the same wraps under a new head.
+    rig.postgres.psql(f"UPDATE users SET active_release_radar = NOT active_release_radar WHERE email = '{me.email}'")
+    flipped = get_ok(me, "/wrapped/data")
+    assert flipped.json()["activeReleaseRadar"] != changed.json()["activeReleaseRadar"]
+    assert wraps_of(flipped) == wraps_of(changed)
+
+
+def test_a_file_of_another_user_or_a_damaged_file_is_never_served(make_rig):
+    """One slot for everybody: each user's request finds the other's file and reads the rows instead; damaged,
+    truncated or foreign files are ignored and replaced. (A file is otherwise trusted as the pool wrote it: the
+    directory is the pool's own, 0700, its files 0600.)"""
+    rig = make_rig(sandbox=False, workers=1, threads=1,
+                   settings={"XOMIFY_ANSWER_CACHE_KB": "0", "XOMIFY_ANSWER_FILES": "1"})
+    users = [user_api(rig, unique_email(f"slot{i}")) for i in range(2)]
+    for index, user in enumerate(users):
+        enrol(user)
+        insert_wrap(rig, user.email, "2025-03", playlist_id=f"u{index}")
+    for _ in range(3):
+        for index, user in enumerate(users):
+            assert wraps_of(get_ok(user, "/wrapped/data")) == [("2025-03", f"u{index}")]
+    assert slot_files(rig) == ["slot-0"]
+    path = os.path.join(rig.directory, "answers", "slot-0")
+    good = open(path, "rb").read()
+    user = users[1]   # the file is theirs now
+    # Empty, not of this layout, cut short, or naming another user (the same bytes otherwise): each is a miss,
+    # answered from the rows and replaced.
+    foreign = good.replace(user.email.encode(), users[0].email.encode())
+    for damaged in (b"", b"garbage", good[:-3], good[3:], foreign):
+        with open(path, "wb") as f:
+            f.write(damaged)
+        assert wraps_of(get_ok(user, "/wrapped/data")) == [("2025-03", "u1")], damaged[:40]
+        assert open(path, "rb").read() == good
+    assert os.stat(os.path.join(rig.directory, "answers")).st_mode & 0o777 == 0o700
+    assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+def test_the_pool_empties_the_answer_files_when_it_starts(make_rig):
+    rig = make_rig(sandbox=False, workers=1, threads=1)
+    me = user_api(rig, unique_email("restart"))
+    enrol(me)
+    insert_wrap(rig, me.email, "2025-04")
+    get_ok(me, "/wrapped/data")
+    assert len(slot_files(rig)) == 1
+    open(os.path.join(rig.directory, "answers", "tmp-1-1"), "w").close()
+    rig.stop_pool()
+    rig.start_pool()
+    assert slot_files(rig) == [] and not os.path.exists(os.path.join(rig.directory, "answers", "tmp-1-1"))
+    assert wraps_of(get_ok(me, "/wrapped/data")) == [("2025-04", None)]

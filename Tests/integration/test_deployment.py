@@ -170,6 +170,10 @@ def test_socket_and_pool_service_settings():
     assert value(service, "Service", "StandardOutput") == "journal"
     assert value(service, "Service", "StandardError") == "journal"
     assert "XOMIFY_LISTEN=" in values(service, "Service", "Environment")
+    # The answer files: the service's own directory, which systemd makes writable under ProtectSystem=strict.
+    assert value(service, "Service", "CacheDirectory") == "xomify-api"
+    assert value(service, "Service", "CacheDirectoryMode") == "0700"
+    assert "XOMIFY_ANSWER_FILES_DIR=/var/cache/xomify-api" in values(service, "Service", "Environment")
     assert value(service, "Service", "ExecStartPre") == "/usr/local/bin/xomify-api migrate"
     assert value(service, "Service", "ExecStart") == "/usr/local/bin/xomify-api"
     assert value(service, "Service", "ExecReload") == "/bin/kill -HUP $MAINPID"

@@ -237,6 +237,8 @@ class Rig:
             "XOMIFY_SQL_DIR": os.path.join(REPO, "sql"),
             "XOMIFY_ASSETS_DIR": os.path.join(REPO, "assets"),
             "XOMIFY_LOG_LEVEL": "info",
+            # The answer files as deployed (systemd's CacheDirectory), here in the run directory.
+            "XOMIFY_ANSWER_FILES_DIR": os.path.join(self.directory, "answers"),
         })
         if self.sandbox:
             env["XOMIFY_SPOTIFY_API_URL"] = self.sandbox.url

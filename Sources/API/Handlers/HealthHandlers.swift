@@ -20,8 +20,8 @@ enum HealthHandlers {
     }
 
     /// GET /status: the pool's report (workers, threads, requests, the listen queue), like php-fpm's status
-    /// page, and the answer cache of the worker that serves it (`answerCache`, with its pid); it touches no
-    /// database. nginx serves it on loopback only. A query (php-fpm's `?full`) is ignored.
+    /// page, and the answer cache and answer files counters of the worker that serves it (`answerCache`, with
+    /// its pid, and `answerFiles`); it touches no database. nginx serves it on loopback only. A query (php-fpm's `?full`) is ignored.
     static func status(_ context: RequestContext) throws -> HTTPResponse {
         var body = context.services.poolStatus.statusJSON()
         guard body.last == UInt8(ascii: "}") else { return HTTPResponse.json(200, body) }
@@ -40,6 +40,20 @@ enum HealthHandlers {
         body.removeLast()
         body.append(contentsOf: Array(#","answerCache":"#.utf8))
         body.append(contentsOf: cache.bytes)
+        if let files = context.services.answerFiles {
+            let counters = files.counters
+            var writer = JSONWriter(capacity: 160)
+            writer.beginObject()
+            writer.key("directory"); writer.string(files.directory)
+            writer.key("slots"); writer.int(files.slots)
+            writer.key("hits"); writer.int(counters.hits)
+            writer.key("misses"); writer.int(counters.misses)
+            writer.key("writes"); writer.int(counters.writes)
+            writer.key("failedWrites"); writer.int(counters.failedWrites)
+            writer.endObject()
+            body.append(contentsOf: Array(#","answerFiles":"#.utf8))
+            body.append(contentsOf: writer.bytes)
+        }
         body.append(UInt8(ascii: "}"))
         return HTTPResponse.json(200, body)
     }

@@ -6,8 +6,9 @@ import Store
 /// `/wrapped/*`: a user's wrap history and their monthly-wrapped enrolment.
 enum WrappedHandlers {
     /// GET /wrapped/data [/wrapped/all]: `{active, activeWrapped, activeReleaseRadar, wraps}` newest first.
-    /// The worker's `AnswerCache` may hold the body: it is served when the round trip that reads the flags
-    /// confirms its wraps revision (PostgreSQL then sends one row, no wraps), else rendered from the rows and kept.
+    /// A kept answer (the worker's `AnswerCache`, else the host's `AnswerFiles`) is served when the round trip
+    /// that reads the flags confirms its wraps revision (PostgreSQL then sends one row, no wraps); otherwise the
+    /// answer is rendered from the rows and kept in both.
     static func all(_ context: RequestContext) throws -> HTTPResponse {
         var input = try Input(query: context.request.query, allowed: ["email"])
         let requested = input.requestedEmail(under: context.identity)
@@ -19,28 +20,48 @@ enum WrappedHandlers {
             if context.clientHasCurrent(tag) { return .notModified(tag) }
         }
         let answers = context.services.answers
-        if let held = answers.answer(for: email.value) {
+        let files = context.services.answerFiles
+        var held = answers.answer(for: email.value)
+        let fromFile = held == nil && files != nil
+        if fromFile { held = files?.answer(for: email.value) }
+        if let held {
             // The flags and the revision in one cheap row (the statement of the 304 path, whose plan PostgreSQL
             // keeps); only when the revision moved are the wraps read, in a second round trip.
             let summary = try wraps.summary(email)
             if summary.wrapsRevision == held.revision {
-                answers.record(hit: true)
+                record(hit: true, fromFile: fromFile, answers, files)
                 let tag = etag(email, summary)
-                if held.tag == tag { return .okJSON(held.body, etag: tag) }
+                if held.tag == tag {
+                    if fromFile { answers.keep(held, for: email.value) }
+                    return .okJSON(held.body, etag: tag)
+                }
                 // Same wraps, other flags: a new head before the kept wraps.
                 let answer = render(summary, tag: tag, wrapsByteCount: held.body.count - held.wrapsOffset - 1) { body in
                     body.append(contentsOf: held.body[held.wrapsOffset ..< held.body.count - 1])
                 }
-                answers.keep(answer, for: email.value)
+                keep(answer, for: email, answers, files)
                 return .okJSON(answer.body, etag: tag)
             }
         }
-        answers.record(hit: false)
+        record(hit: false, fromFile: fromFile, answers, files)
         let (summary, wrapsJSON) = try wraps.summaryWithWraps(email)
         let tag = etag(email, summary)
         let answer = render(summary, tag: tag, wrapsByteCount: wrapsJSON.byteCount) { body in wrapsJSON.append(to: &body) }
-        if summary.wrapsRevision != nil { answers.keep(answer, for: email.value) }
+        if summary.wrapsRevision != nil { keep(answer, for: email, answers, files) }
         return .okJSON(answer.body, etag: tag)
+    }
+
+    /// Counts where the answer came from: memory (a hit of the worker's cache), a file (the worker's cache missed,
+    /// the files hit) or the rows (whichever tiers were asked missed).
+    private static func record(hit: Bool, fromFile: Bool, _ answers: AnswerCache, _ files: AnswerFiles?) {
+        answers.record(hit: hit && !fromFile)
+        if fromFile { files?.record(hit: hit) }
+    }
+
+    private static func keep(_ answer: AnswerCache.Answer, for email: Email, _ answers: AnswerCache,
+                             _ files: AnswerFiles?) {
+        answers.keep(answer, for: email.value)
+        files?.keep(answer, for: email.value)
     }
 
     /// `{"active":…,"activeWrapped":…,"activeReleaseRadar":…,"wraps":[…]}` in a buffer of exactly its size.
