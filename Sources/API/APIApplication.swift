@@ -57,7 +57,7 @@ public final class APIApplication: ResponderFactory {
         spotify = BoundedSpotify(client: try SpotifyClient(configuration: settings.spotify),
                                  bound: settings.spotifyBound)
         answers = AnswerCache(maxBytes: settings.answerCacheBytes)
-        answerFiles = settings.answerFilesDirectory.map { AnswerFiles(directory: $0, slots: settings.answerFiles) }
+        answerFiles = settings.answerFilesDirectory.map { AnswerFiles(directory: $0, limit: settings.answerFiles) }
     }
 
     /// Empties (or creates) the answer files' directory, when there is one: the supervisor does this once, before

@@ -1,14 +1,16 @@
 import Platform
 import Synchronization
+import Text
 
 /// The second tier of kept `GET /wrapped/data` answers, behind each worker's `AnswerCache`: files in one directory
 /// shared by every worker of the host, so that what they keep lives in the kernel's page cache (reclaimable, one
 /// copy for all workers) instead of in the workers' memory, which cannot hold thousands of 125 KB answers. Like the
 /// first tier, a file is served only after PostgreSQL has confirmed its revision in the request's own round trip.
 ///
-/// Bounded by `slots`: a user's answer goes to the file of its slot (a hash of the email), replacing whatever was
-/// there, so there are never more than `slots` files. A file names its user (two users may share a slot) and is
-/// replaced by a rename (a reader opens the old file or the new one whole). Layout: the body, the email, the tag,
+/// A user's answer is the file named by a 64-bit hash of the email; the file names its user too (a hash shared by
+/// two emails is a miss, not the other's answer) and is replaced by a rename (a reader opens the old file or the
+/// new one whole). Bounded by `limit` files: every so many writes, a worker counts the files and removes the
+/// least recently written beyond nine tenths of the limit. Layout: the body, the email, the tag,
 /// then a fixed trailer (revision, the body's length, where the wraps start in it, the two other lengths, a magic
 /// number), so that one read gives the body in place; a file whose lengths do not add up is not used.
 final class AnswerFiles: Sendable {
@@ -17,27 +19,32 @@ final class AnswerFiles: Sendable {
         var misses = 0
         var writes = 0
         var failedWrites = 0
+        var prunes = 0
     }
 
     let directory: String
-    let slots: Int
+    let limit: Int
+    /// Writes of this worker between two counts of the files.
+    private let countEvery: Int
     /// Larger answers are not kept (a user with decades of wraps).
     static let largestBody = 4 << 20
     private static let magic: [UInt8] = Array("XAF1".utf8)
     private static let trailerSize = 8 + 4 + 4 + 2 + 2 + 4
     private let statistics = Mutex(Statistics())
     private let temporaryNumber = Atomic<Int>(0)
+    private let pruning = Mutex(false)
 
-    init(directory: String, slots: Int) {
+    init(directory: String, limit: Int) {
         self.directory = directory
-        self.slots = max(1, slots)
+        self.limit = max(1, limit)
+        countEvery = min(256, max(1, limit / 64))
     }
 
     /// Empties (or creates) the directory: at the pool's start, so that nothing kept before can outlive a restored
     /// database whose revisions start over.
     static func prepare(directory: String) throws(SystemError) {
         try Files.makeDirectory(directory)
-        for name in try Files.list(directory) where name.hasPrefix("slot-") || name.hasPrefix("tmp-") {
+        for name in try Files.list(directory) where name.hasPrefix("answer-") || name.hasPrefix("tmp-") {
             Files.remove(directory + "/" + name)
         }
     }
@@ -67,11 +74,40 @@ final class AnswerFiles: Sendable {
         let temporary = "\(directory)/tmp-\(Processes.currentID())-\(number)"
         do {
             try Files.replace(path(key), with: [answer.body, trailer], temporary: temporary)
-            statistics.withLock { $0.writes += 1 }
+            let writes = statistics.withLock { counters in
+                counters.writes += 1
+                return counters.writes
+            }
+            if writes % countEvery == 0 { prune() }
         } catch {
             // A full or read-only disk costs the cache, never the answer.
             statistics.withLock { $0.failedWrites += 1 }
         }
+    }
+
+    /// Past the limit, removes the least recently written files down to nine tenths of it (and temporary files
+    /// a crashed worker left). One thread of a worker at a time; workers may overlap, which only removes more.
+    private func prune() {
+        let mine = pruning.withLock { busy -> Bool in
+            if busy { return false }
+            busy = true
+            return true
+        }
+        guard mine else { return }
+        defer { pruning.withLock { $0 = false } }
+        guard let names = try? Files.list(directory) else { return }
+        let answers = names.filter { $0.hasPrefix("answer-") }
+        let now = WallClock.now()
+        for name in names where name.hasPrefix("tmp-") {
+            let path = directory + "/" + name
+            if let written = Files.modificationTime(path), now - Double(written) / 1e9 > 60 { Files.remove(path) }
+        }
+        guard answers.count > limit else { return }
+        let dated = answers.compactMap { name in Files.modificationTime(directory + "/" + name).map { (name, $0) } }
+        for (name, _) in dated.sorted(by: { $0.1 < $1.1 }).prefix(max(0, dated.count - limit * 9 / 10)) {
+            Files.remove(directory + "/" + name)
+        }
+        statistics.withLock { $0.prunes += 1 }
     }
 
     func record(hit: Bool) {
@@ -81,7 +117,7 @@ final class AnswerFiles: Sendable {
     var counters: Statistics { statistics.withLock { $0 } }
 
     private func path(_ key: String) -> String {
-        "\(directory)/slot-\(AnswerFiles.hash(key) % UInt64(slots))"
+        "\(directory)/answer-\(ZeroPadding.pad(AnswerFiles.hash(key), 16, radix: 16))"
     }
 
     /// 64-bit FNV-1a of the key's bytes.

@@ -53,7 +53,7 @@ public enum Settings {
         default: "")
     public static let answerFiles = Setting(
         "XOMIFY_ANSWER_FILES",
-        "files kept at most in XOMIFY_ANSWER_FILES_DIR (one slot per user, shared when emails hash alike; a file is about 5.3 KB per month of the user's wraps)",
+        "how many answer files XOMIFY_ANSWER_FILES_DIR holds, about (one per user who asked; past it the least recently written are removed; a file is about 5.3 KB per month of the user's wraps)",
         default: "16384")
     public static let jwtSecretFile = Setting("XOMIFY_JWT_SECRET_FILE",
                                               "file holding the HS256 secret (≥ 32 bytes); credential jwt-secret")

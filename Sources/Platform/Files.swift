@@ -95,6 +95,13 @@ public enum Files {
         }
     }
 
+    /// When the file at `path` was last modified (nanoseconds since the epoch), nil when there is none.
+    public static func modificationTime(_ path: String) -> Int64? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+    }
+
     /// Removes the file at `path` (nothing when there is none).
     public static func remove(_ path: String) {
         unlink(path)

@@ -159,9 +159,9 @@ def files_counters(rig):
     return Api(rig.https_port).get("/status").json()["answerFiles"]
 
 
-def slot_files(rig):
+def answer_files(rig):
     directory = os.path.join(rig.directory, "answers")
-    return sorted(name for name in os.listdir(directory) if name.startswith("slot-"))
+    return sorted(name for name in os.listdir(directory) if name.startswith("answer-"))
 
 
 def test_answer_files_are_confirmed_like_kept_answers(make_rig):
@@ -172,7 +172,7 @@ def test_answer_files_are_confirmed_like_kept_answers(make_rig):
     enrol(me)
     insert_wrap(rig, me.email, "2025-01", playlist_id="f1")
     first = get_ok(me, "/wrapped/data")
-    assert len(slot_files(rig)) == 1
+    assert len(answer_files(rig)) == 1
     before = files_counters(rig)
     again = get_ok(me, "/wrapped/data")
     after = files_counters(rig)
@@ -193,32 +193,47 @@ def test_answer_files_are_confirmed_like_kept_answers(make_rig):
 
 
 def test_a_file_of_another_user_or_a_damaged_file_is_never_served(make_rig):
-    """One slot for everybody: each user's request finds the other's file and reads the rows instead; damaged,
-    truncated or foreign files are ignored and replaced. (A file is otherwise trusted as the pool wrote it: the
-    directory is the pool's own, 0700, its files 0600.)"""
-    rig = make_rig(sandbox=False, workers=1, threads=1,
-                   settings={"XOMIFY_ANSWER_CACHE_KB": "0", "XOMIFY_ANSWER_FILES": "1"})
-    users = [user_api(rig, unique_email(f"slot{i}")) for i in range(2)]
+    """Another user's file under this user's name (as when two emails hash alike), and damaged or cut files, are
+    ignored and replaced. (A file is otherwise trusted as the pool wrote it: the directory is the pool's own, 0700,
+    its files 0600.)"""
+    rig = make_rig(sandbox=False, workers=1, threads=1, settings={"XOMIFY_ANSWER_CACHE_KB": "0"})
+    users = [user_api(rig, unique_email(f"hash{i}")) for i in range(2)]
     for index, user in enumerate(users):
         enrol(user)
         insert_wrap(rig, user.email, "2025-03", playlist_id=f"u{index}")
-    for _ in range(3):
-        for index, user in enumerate(users):
-            assert wraps_of(get_ok(user, "/wrapped/data")) == [("2025-03", f"u{index}")]
-    assert slot_files(rig) == ["slot-0"]
-    path = os.path.join(rig.directory, "answers", "slot-0")
-    good = open(path, "rb").read()
-    user = users[1]   # the file is theirs now
-    # Empty, not of this layout, cut short, or naming another user (the same bytes otherwise): each is a miss,
-    # answered from the rows and replaced.
-    foreign = good.replace(user.email.encode(), users[0].email.encode())
-    for damaged in (b"", b"garbage", good[:-3], good[3:], foreign):
-        with open(path, "wb") as f:
+        assert wraps_of(get_ok(user, "/wrapped/data")) == [("2025-03", f"u{index}")]
+    names = answer_files(rig)
+    assert len(names) == 2
+    directory = os.path.join(rig.directory, "answers")
+    files = {name: open(os.path.join(directory, name), "rb").read() for name in names}
+    theirs = next(name for name, data in files.items() if users[0].email.encode() in data)
+    mine = next(name for name in names if name != theirs)
+    good = files[mine]
+    for damaged in (b"", b"garbage", good[:-3], good[3:], files[theirs]):
+        with open(os.path.join(directory, mine), "wb") as f:
             f.write(damaged)
-        assert wraps_of(get_ok(user, "/wrapped/data")) == [("2025-03", "u1")], damaged[:40]
-        assert open(path, "rb").read() == good
-    assert os.stat(os.path.join(rig.directory, "answers")).st_mode & 0o777 == 0o700
-    assert os.stat(path).st_mode & 0o777 == 0o600
+        assert wraps_of(get_ok(users[1], "/wrapped/data")) == [("2025-03", "u1")], damaged[:40]
+        assert open(os.path.join(directory, mine), "rb").read() == good
+    assert os.stat(directory).st_mode & 0o777 == 0o700
+    assert os.stat(os.path.join(directory, mine)).st_mode & 0o777 == 0o600
+
+
+def test_the_answer_files_stay_about_their_limit(make_rig):
+    """Past XOMIFY_ANSWER_FILES the least recently written files are removed; every answer stays right."""
+    rig = make_rig(sandbox=False, workers=1, threads=1,
+                   settings={"XOMIFY_ANSWER_CACHE_KB": "0", "XOMIFY_ANSWER_FILES": "10"})
+    emails = seed_users(rig, 30, 2, "limit")
+    for round_ in range(2):
+        for email in emails:
+            response = get_ok(user_api(rig, email), "/wrapped/data")
+            assert [w["email"] for w in response.json()["wraps"]] == [email, email]
+            assert len(answer_files(rig)) <= 10
+    counters = files_counters(rig)
+    assert counters["prunes"] > 0 and counters["failedWrites"] == 0
+    # The newest are the ones kept: the last user's answer is a hit.
+    before = files_counters(rig)["hits"]
+    get_ok(user_api(rig, emails[-1]), "/wrapped/data")
+    assert files_counters(rig)["hits"] == before + 1
 
 
 def test_the_pool_empties_the_answer_files_when_it_starts(make_rig):
@@ -227,9 +242,12 @@ def test_the_pool_empties_the_answer_files_when_it_starts(make_rig):
     enrol(me)
     insert_wrap(rig, me.email, "2025-04")
     get_ok(me, "/wrapped/data")
-    assert len(slot_files(rig)) == 1
+    assert len(answer_files(rig)) == 1
     open(os.path.join(rig.directory, "answers", "tmp-1-1"), "w").close()
+    open(os.path.join(rig.directory, "answers", "unrelated"), "w").close()
     rig.stop_pool()
     rig.start_pool()
-    assert slot_files(rig) == [] and not os.path.exists(os.path.join(rig.directory, "answers", "tmp-1-1"))
+    assert answer_files(rig) == [] and not os.path.exists(os.path.join(rig.directory, "answers", "tmp-1-1"))
+    # Only what the pool writes is removed.
+    assert os.path.exists(os.path.join(rig.directory, "answers", "unrelated"))
     assert wraps_of(get_ok(me, "/wrapped/data")) == [("2025-04", None)]
