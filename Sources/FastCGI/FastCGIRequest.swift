@@ -88,15 +88,17 @@ public final class FastCGIRequest {
         return kept
     }
 
-    /// Every parameter of the current request.
-    public func parameters() -> [(name: String, value: String)] {
+    /// Every parameter of the current request, or those whose name's bytes `wanted` accepts (the others cost no
+    /// strings: a request carries a dozen parameters nobody reads).
+    public func parameters(where wanted: (UnsafeBufferPointer<UInt8>) -> Bool = { _ in true })
+        -> [(name: String, value: String)] {
         var result: [(String, String)] = []
         guard var cursor = request.pointee.envp else { return result }
         while let entry = cursor.pointee {
             let raw = UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self)
             let length = strlen(entry)
             let buffer = UnsafeBufferPointer(start: raw, count: length)
-            if let eq = buffer.firstIndex(of: UInt8(ascii: "=")) {
+            if let eq = buffer.firstIndex(of: UInt8(ascii: "=")), wanted(UnsafeBufferPointer(rebasing: buffer[..<eq])) {
                 let name = String(decoding: UnsafeBufferPointer(rebasing: buffer[..<eq]), as: UTF8.self)
                 let value = String(decoding: UnsafeBufferPointer(rebasing: buffer[(eq + 1)...]), as: UTF8.self)
                 result.append((name, value))

@@ -116,6 +116,15 @@ final class ResponderThread: Sendable {
         }
     }
 
+    /// The parameters `makeRequest` reads: HTTP_* and the few CGI ones below.
+    private static let readNames: [[UInt8]] = ["REQUEST_METHOD", "DOCUMENT_URI", "REQUEST_URI", "QUERY_STRING",
+                                               "CONTENT_TYPE", "CONTENT_LENGTH", "REQUEST_ID", "REMOTE_ADDR"].map { Array($0.utf8) }
+
+    private static func isRead(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        if name.starts(with: "HTTP_".utf8) { return true }
+        return readNames.contains { name.elementsEqual($0) }
+    }
+
     private func makeRequest(_ exchange: FastCGIRequest) -> HTTPRequest {
         var method = "GET"
         var path = "/"
@@ -124,7 +133,7 @@ final class ResponderThread: Sendable {
         var requestID: String?
         var remote = ""
         var documentURI: String?
-        for (name, value) in exchange.parameters() {
+        for (name, value) in exchange.parameters(where: ResponderThread.isRead) {
             switch name {
             case "REQUEST_METHOD": method = value
             case "DOCUMENT_URI": documentURI = value
