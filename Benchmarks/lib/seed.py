@@ -1,13 +1,19 @@
-"""Benchmark data: 1,000 users × 24 months of wraps, inserted with COPY.
+"""Benchmark data: users × months of wraps (1,000 × 24 by default), streamed into PostgreSQL with COPY.
 
 Each wrap has 25 track ids and 25 artist ids per time range (22-character base62 ids, with the overlap between
 ranges a real listener has), genre scores computed as the wrapped job does (SPEC §8.1: artist i of n adds
 max(n − i, 1) to each of its genres; ties keep first-seen order), 10–20 genres per range, a playlist id (a few
 months have none) and `api_json` rendered exactly as `Wrap.apiJSON()` does (see `render_wrap`). One
-GET /wrapped/data answer is then about 125 KB."""
+GET /wrapped/data answer is then about 5.3 KB per month (125 KB for 24 months, 316 KB for 60). Each user's data
+comes from a generator seeded with the user's index, so users are generated in parallel and stream into psql
+(10,000 × 24 months is 2.5 GB of COPY text: never held in memory at once)."""
 
+import calendar
+import os
 import random
+import re
 import subprocess
+import sys
 
 from genre_scores import score_genres  # Tests/rig, on the path of api-bench
 
@@ -46,9 +52,14 @@ def spotify_id(rng):
 
 # -- rendering, byte for byte as Sources/Model/Wrap.swift apiJSON() and Sources/JSON/JSONWriter.swift -------------
 
+_PLAIN = re.compile(r'[^"\\\x00-\x1f]*\Z')
+
+
 def _quote(text):
     """JSONWriter.appendQuoted: escapes only ", \\ and bytes below 0x20 (\\n \\r \\t short, others \\u00xx);
     everything else, non-ASCII included, is written as UTF-8."""
+    if _PLAIN.match(text):
+        return '"' + text + '"'
     out = ['"']
     for ch in text:
         code = ord(ch)
@@ -110,35 +121,39 @@ def _ranked_lists(rng, pool, size=25):
     return {"short_term": short, "medium_term": medium, "long_term": long_}
 
 
+def generate_user(u, month_count=24, seed=12):
+    """(user row dict, [wrap dict, ...]) of user `u`, the same on every call."""
+    rng = random.Random(f"{seed}-{u}")
+    keys = months(month_count)
+    email = user_email(u)
+    user = {"email": email, "spotify": spotify_id(rng), "display": f"Bench User {u:04d}",
+            "active": rng.random() < 0.95, "wrapped": rng.random() < 0.9, "radar": rng.random() < 0.6}
+    track_pool = [spotify_id(rng) for _ in range(160)]
+    artist_pool = [spotify_id(rng) for _ in range(110)]
+    taste = rng.sample(GENRES, rng.randint(17, 23))
+    artist_genres = {a: rng.sample(taste, rng.choice((0, 1, 2, 2, 3, 3, 4))) for a in artist_pool}
+    wraps = []
+    for key in keys:
+        year, month = int(key[:4]), int(key[5:])
+        ny, nm = (year + 1, 1) if month == 12 else (year, month + 1)
+        created = calendar.timegm((ny, nm, 1, 0, rng.randint(0, 59), rng.randint(0, 59), 0, 0, 0))
+        tracks = _ranked_lists(rng, track_pool)
+        artists = _ranked_lists(rng, artist_pool)
+        genres = {r: score_genres([artist_genres[a] for a in artists[r]]) for r in RANGES}
+        wraps.append({
+            "email": email, "monthKey": key, "tracks": tracks, "artists": artists, "genres": genres,
+            "playlistId": None if rng.random() < 0.05 else spotify_id(rng),
+            "firstHalf": spotify_id(rng) if month == 6 else None,
+            "year": spotify_id(rng) if month == 12 else None,
+            "createdAt": created,
+        })
+    return user, wraps
+
+
 def generate(users=1000, month_count=24, seed=12):
     """Yields (user row dict, [wrap dict, ...]) per user, deterministically."""
-    rng = random.Random(seed)
-    keys = months(month_count)
     for u in range(users):
-        email = user_email(u)
-        user = {"email": email, "spotify": spotify_id(rng), "display": f"Bench User {u:04d}",
-                "active": rng.random() < 0.95, "wrapped": rng.random() < 0.9, "radar": rng.random() < 0.6}
-        track_pool = [spotify_id(rng) for _ in range(160)]
-        artist_pool = [spotify_id(rng) for _ in range(110)]
-        taste = rng.sample(GENRES, rng.randint(17, 23))
-        artist_genres = {a: rng.sample(taste, rng.choice((0, 1, 2, 2, 3, 3, 4))) for a in artist_pool}
-        wraps = []
-        for key in keys:
-            year, month = int(key[:4]), int(key[5:])
-            ny, nm = (year + 1, 1) if month == 12 else (year, month + 1)
-            import calendar
-            created = calendar.timegm((ny, nm, 1, 0, rng.randint(0, 59), rng.randint(0, 59), 0, 0, 0))
-            tracks = _ranked_lists(rng, track_pool)
-            artists = _ranked_lists(rng, artist_pool)
-            genres = {r: score_genres([artist_genres[a] for a in artists[r]]) for r in RANGES}
-            wraps.append({
-                "email": email, "monthKey": key, "tracks": tracks, "artists": artists, "genres": genres,
-                "playlistId": None if rng.random() < 0.05 else spotify_id(rng),
-                "firstHalf": spotify_id(rng) if month == 6 else None,
-                "year": spotify_id(rng) if month == 12 else None,
-                "createdAt": created,
-            })
-        yield user, wraps
+        yield generate_user(u, month_count, seed)
 
 
 # -- COPY ----------------------------------------------------------------------------------------------------
@@ -157,35 +172,90 @@ def _copy_array(ids):
     return "{" + ",".join(ids) + "}"
 
 
+def _user_line(user):
+    return "\t".join(_copy_field(v) for v in (
+        user["email"], user["spotify"], user["display"], user["active"], user["wrapped"], user["radar"]))
+
+
+def _wrap_line(wrap):
+    row = [wrap["email"], wrap["monthKey"]]
+    row += [_copy_array(wrap["tracks"][r]) for r in RANGES]
+    row += [_copy_array(wrap["artists"][r]) for r in RANGES]
+    row += [genre_scores_json(wrap["genres"]), wrap["playlistId"], wrap["firstHalf"], wrap["year"],
+            timestamp_text(wrap["createdAt"]) + "+00", render_wrap(wrap).decode("utf-8")]
+    return "\t".join(_copy_field(v) for v in row)
+
+
+def _copy_block(task):
+    """COPY lines of users [first, last): their user rows, or their wraps."""
+    first, last, month_count, what = task
+    lines = []
+    for u in range(first, last):
+        user, wraps = generate_user(u, month_count)
+        if what == "users":
+            lines.append(_user_line(user))
+        else:
+            lines.extend(_wrap_line(w) for w in wraps)
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _blocks(users, month_count, what, chunk=50):
+    """The COPY text of every user in order, generated by up to one fresh interpreter per CPU at a time (this
+    file run as a script), so that a large size seeds in parallel."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    pending = []
+    starts = iter(range(0, users, chunk))
+    while True:
+        while len(pending) < (os.cpu_count() or 2) + 1:
+            first = next(starts, None)
+            if first is None:
+                break
+            command = [sys.executable, os.path.join(here, "seed.py"), what, str(first), str(min(users, first + chunk)),
+                       str(month_count)]
+            pending.append(subprocess.Popen(command, stdout=subprocess.PIPE, env=dict(
+                os.environ, PYTHONPATH=os.pathsep.join([os.path.join(os.path.dirname(os.path.dirname(here)), "Tests",
+                                                                     "rig"), here]))))
+        if not pending:
+            return
+        process = pending.pop(0)
+        output, _ = process.communicate()
+        if process.returncode != 0:
+            raise RuntimeError(f"generating {what} failed ({process.returncode})")
+        yield output
+
+
 def seed(postgres, users=1000, month_count=24, database="xomify"):
     """Replaces every user and wrap with the benchmark data; returns the list of emails and a sample of wraps."""
-    user_lines, wrap_lines, sample = [], [], []
-    for user, wraps in generate(users, month_count):
-        user_lines.append("\t".join(_copy_field(v) for v in (
-            user["email"], user["spotify"], user["display"], user["active"], user["wrapped"], user["radar"])))
-        for wrap in wraps:
-            row = [wrap["email"], wrap["monthKey"]]
-            row += [_copy_array(wrap["tracks"][r]) for r in RANGES]
-            row += [_copy_array(wrap["artists"][r]) for r in RANGES]
-            row += [genre_scores_json(wrap["genres"]), wrap["playlistId"], wrap["firstHalf"], wrap["year"],
-                    timestamp_text(wrap["createdAt"]) + "+00", render_wrap(wrap).decode("utf-8")]
-            wrap_lines.append("\t".join(_copy_field(v) for v in row))
-        if len(sample) < 3:
-            sample.append(wraps[-1])
-    script = (
-        "BEGIN;\n"
-        "TRUNCATE users, wrapped_months CASCADE;\n"
-        "COPY users (email, spotify_user_id, display_name, active, active_wrapped, active_release_radar) FROM STDIN;\n"
-        + "\n".join(user_lines) + "\n\\.\n"
-        "COPY wrapped_months (email, month_key, short_term_track_ids, medium_term_track_ids, long_term_track_ids,"
-        " short_term_artist_ids, medium_term_artist_ids, long_term_artist_ids, genre_scores, playlist_id,"
-        " first_half_playlist_id, year_playlist_id, created_at, api_json) FROM STDIN;\n"
-        + "\n".join(wrap_lines) + "\n\\.\n"
-        # Each user's wraps changed: new wraps revision (ETag), as WrapStore.save does.
-        "UPDATE users SET wraps_revision = nextval('revisions');\n"
-        "COMMIT;\n"
-        "VACUUM (FREEZE, ANALYZE) users, wrapped_months;\n")
-    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(postgres.port),
-                    "-U", "postgres", "-d", database], input=script.encode("utf-8"), check=True,
-                   capture_output=True)
+    psql = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(postgres.port),
+                             "-U", "postgres", "-d", database], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        psql.stdin.write(b"SET client_min_messages = warning;\nBEGIN;\nTRUNCATE users, wrapped_months CASCADE;\n"
+                         b"COPY users (email, spotify_user_id, display_name, active, active_wrapped, "
+                         b"active_release_radar) FROM STDIN;\n")
+        for block in _blocks(users, month_count, "users"):
+            psql.stdin.write(block)
+        psql.stdin.write(b"\\.\nCOPY wrapped_months (email, month_key, short_term_track_ids, medium_term_track_ids,"
+                         b" long_term_track_ids, short_term_artist_ids, medium_term_artist_ids, long_term_artist_ids,"
+                         b" genre_scores, playlist_id, first_half_playlist_id, year_playlist_id, created_at, api_json)"
+                         b" FROM STDIN;\n")
+        for block in _blocks(users, month_count, "wraps"):
+            psql.stdin.write(block)
+        psql.stdin.write(b"\\.\n"
+                         # Each user's wraps changed: new wraps revision (ETag), as WrapStore.save does.
+                         b"UPDATE users SET wraps_revision = nextval('revisions');\n"
+                         b"COMMIT;\n"
+                         b"VACUUM (FREEZE, ANALYZE) users, wrapped_months;\n")
+        psql.stdin.close()
+    except BrokenPipeError:
+        pass
+    if psql.wait() != 0:
+        raise RuntimeError("seeding failed (psql exited with %d)" % psql.returncode)
+    sample = [generate_user(u, month_count)[1][-1] for u in range(min(3, users))]
     return [user_email(u) for u in range(users)], sample
+
+
+if __name__ == "__main__":
+    # seed.py users|wraps FIRST LAST MONTHS: the COPY lines of users [FIRST, LAST) on stdout (see `_blocks`).
+    what, first, last, month_count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    sys.stdout.buffer.write(_copy_block((first, last, month_count, what)))

@@ -56,11 +56,13 @@ def bin_dir():
 class Postgres:
     """A PostgreSQL 15 cluster in `directory`, on a free port; run as the postgres user when we are root."""
 
-    def __init__(self, directory, port=None, durable=False):
+    def __init__(self, directory, port=None, durable=False, settings=None):
         # The real path: run/postgres may be a link to a place the postgres user can reach (scripts/run).
         self.directory = os.path.realpath(directory)
         # Tests trade durability for speed; a cluster kept between runs (scripts/run) does not.
         self.durable = durable
+        # Server settings (-c) over the defaults of `start` (the benchmark sizes shared_buffers to its data).
+        self.settings = dict(settings or {})
         self.data = os.path.join(self.directory, "data")
         self.port = port or free_port()
         self.log = os.path.join(self.directory, "postgres.log")
@@ -81,10 +83,11 @@ class Postgres:
         return self
 
     def start(self):
-        options = (f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c max_connections=200 "
-                   f"-c shared_buffers=128MB")
+        settings = {"listen_addresses": "127.0.0.1", "max_connections": "200", "shared_buffers": "128MB"}
         if not self.durable:
-            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            settings.update(fsync="off", synchronous_commit="off", full_page_writes="off")
+        settings.update(self.settings)
+        options = f"-p {self.port} -k {self.directory} " + " ".join(f"-c {k}={v}" for k, v in settings.items())
         self._run([f"{PG_BIN}/pg_ctl", "-D", self.data, "-o", options, "-l", self.log, "-w", "-t", "60", "start"])
         return self
 
@@ -186,7 +189,8 @@ class Rig:
     """The whole system on loopback. `settings` are extra XOMIFY_* settings for the pool and the jobs."""
 
     def __init__(self, directory=None, keep=False, workers=2, threads=4, settings=None, sandbox=True,
-                 sandbox_args=(), https_port=None, postgres_port=None, sandbox_port=0, durable=False):
+                 sandbox_args=(), https_port=None, postgres_port=None, sandbox_port=0, durable=False,
+                 postgres_settings=None):
         self.owned_directory = directory is None
         self.directory = directory or tempfile.mkdtemp(prefix="xomify-rig-")
         os.chmod(self.directory, 0o755)
@@ -195,7 +199,8 @@ class Rig:
         self.threads = threads
         self.extra_settings = dict(settings or {})
         self.https_port = https_port or free_port()
-        self.postgres = Postgres(os.path.join(self.directory, "postgres"), port=postgres_port, durable=durable)
+        self.postgres = Postgres(os.path.join(self.directory, "postgres"), port=postgres_port, durable=durable,
+                                 settings=postgres_settings)
         self.sandbox = Sandbox(self.directory, sandbox_args, port=sandbox_port) if sandbox else None
         self.pool = None
         self.nginx = None
