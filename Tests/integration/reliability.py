@@ -155,7 +155,7 @@ def report_rows():
 # scripts/reliability reads.
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    if PROBES:
+    if PROBES and os.environ.get("XOMIFY_RELIABILITY_TABLE", "1") != "0":
         terminalreporter.section(f"reliability ({MODE} mode, seed {SEED})")
         terminalreporter.write_line(table(report_rows()))
 

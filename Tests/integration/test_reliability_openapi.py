@@ -22,7 +22,7 @@ from reliability import DEATH, HANG, MISMATCH, SERVER_ERROR, budget, crashes, pr
 from secret_scan import SCAN
 from xomify_rig import REPO
 
-schemathesis = pytest.importorskip("schemathesis", reason="Schemathesis is in Tests/requirements.txt")
+import schemathesis  # noqa: E402  (Tests/requirements.txt)
 import requests  # noqa: E402  (a dependency of Schemathesis)
 import urllib3  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
