@@ -148,7 +148,8 @@ def table(rows, width=118):
 
 
 def report_rows():
-    return [p.as_dict() for p in PROBES.values()]
+    """The probes in the order they ran, the secret scan (which covers the whole run) last."""
+    return sorted((p.as_dict() for p in PROBES.values()), key=lambda row: row["probe"].startswith("secrets"))
 
 
 # pytest hooks, imported by conftest.py: the table at the end of any run that ran a probe, and the report file

@@ -341,11 +341,13 @@ def test_fastcgi_half_sent_connections_are_closed(reliability_rig):
     target = probe("fastcgi: half-sent connections closed")
     checker = Checker(rig, target)
     slots = rig.workers * rig.threads
+    # The fast subset holds five kinds at once (one batch: at most BODY_DEADLINE seconds even when none is closed).
+    corpus = HALF_SENT if R.FULL else [HALF_SENT[i] for i in (1, 2, 4, 5, 8)]
     with timed(target):
         # In batches smaller than the pool's threads, so that each connection is accepted at once.
         batch_size = max(1, slots - 2)
-        for start in range(0, len(HALF_SENT), batch_size):
-            batch = HALF_SENT[start:start + batch_size]
+        for start in range(0, len(corpus), batch_size):
+            batch = corpus[start:start + batch_size]
             watch = PoolWatch(rig)
             started = time.monotonic()
             held = hold_open(rig, batch)
@@ -440,7 +442,7 @@ def test_fastcgi_random_mutations(reliability_rig):
              ("request(path='/wrapped/data', query='email=a@x.test')", R.request(path="/wrapped/data", query="email=a@x.test")),
              ("request(1, flags=KEEP_CONN) * 2", R.request(1, flags=R.KEEP_CONN) * 2)]
     with timed(target):
-        for number in range(budget(40, 600)):
+        for number in range(budget(20, 600)):
             base_expression, base = rng.choice(bases)
             data = mutate(rng, base)
             watch = PoolWatch(rig)
@@ -452,7 +454,7 @@ def test_fastcgi_random_mutations(reliability_rig):
                     sock.shutdown(socket.SHUT_WR)
                 except OSError:
                     pass
-                answer = read_answer(sock, until_ended=(), timeout=5)
+                answer = read_answer(sock, until_ended=(), timeout=3)
                 sock.close()
                 for rid in answer.ended:
                     SCAN.add_body(answer.stdout.get(rid))
@@ -460,7 +462,7 @@ def test_fastcgi_random_mutations(reliability_rig):
                 if any(s is not None and s >= 500 for s in statuses):
                     problem, severity = f"answered {statuses}: {answer}", SERVER_ERROR
                 elif answer.timed_out:
-                    problem, severity = f"not closed 5 s after the client's EOF: {answer}", HANG
+                    problem, severity = f"not closed 3 s after the client's EOF: {answer}", HANG
             except OSError as error:
                 problem, severity = f"{type(error).__name__}: {error}", WRONG
             checker.finish(f"mutation {number} of {base_expression}", watch, problem, severity or WRONG,
