@@ -242,6 +242,7 @@ def handler_of(body):
 
 WORKER_DIED = re.compile(r'msg="worker died; replacing it" pid=(\d+) reason="?([^"\n]*)"?')
 LIBFCGI_ASSERT = re.compile(r"fcgiapp\.c:\d+: [^\n]*Assertion[^\n]*")
+CRASHED = re.compile(r"Program crashed: ")
 
 
 class PoolWatch:
@@ -268,13 +269,18 @@ class PoolWatch:
         return sorted(self.pids - set(self.rig.worker_pids()))
 
     def settle(self, timeout=3.0):
-        """Waits until the supervisor has logged every death of a worker that is gone and the pool is back to
-        its size (or `timeout`). Returns the deaths."""
+        """Waits until the supervisor has logged every death of a worker that is gone, every crash a worker
+        announced (libfcgi's assertion, the Swift runtime's "Program crashed") has its death logged, and the pool
+        is back to its size (or `timeout`). Returns the deaths. A worker that crashes prints first and dies after
+        its backtrace, so a death can come a little after the case that caused it: this keeps it with its case."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            log = self.new_log()
+            deaths = WORKER_DIED.findall(log)
+            announced = max(len(LIBFCGI_ASSERT.findall(log)), len(CRASHED.findall(log)))
             gone = self.gone()
-            logged = {pid for pid, _ in self.deaths()}
-            if set(gone) <= logged and len(self.rig.worker_pids()) >= self.rig.workers:
+            logged = {int(pid) for pid, _ in deaths}
+            if set(gone) <= logged and announced <= len(deaths) and len(self.rig.worker_pids()) >= self.rig.workers:
                 break
             time.sleep(0.02)
         return self.deaths()

@@ -107,9 +107,6 @@ CORPUS = [
      "cgi_params())) + stream(PARAMS, 1, b''.join(pair(n, v) for n, v in cgi_params())) + record(STDIN, 2) + record(STDIN, 1)",
      "answer"),
     ("GET_VALUES before a request", "record(GET_VALUES, 0, pair('FCGI_MPXS_CONNS', '')) + request()", "answer"),
-    ("FCGI_KEEP_CONN, two requests in one write", "request(1, flags=KEEP_CONN) + request(1, flags=KEEP_CONN)", "answer2"),
-    ("FCGI_KEEP_CONN, five requests, ids 1-5, in one write",
-     "b''.join(request(i, flags=KEEP_CONN) for i in range(1, 6))", "answer5"),
 ]
 
 # Cases that send part of a request and then hold the connection open, saying nothing more: the pool must close
@@ -297,6 +294,13 @@ def test_fastcgi_keep_conn_serves_the_second_request_at_once(reliability_rig):
                         problem = (f"request {number} on the kept connection: {answer} (no other connection arrived "
                                    f"meanwhile)")
                         break
+            if problem is None:
+                # The web server ends the kept connection: the pool notices and closes its side (it holds no thread
+                # or descriptor for a connection nobody will use again).
+                sock.shutdown(socket.SHUT_WR)
+                closed = wait_closed(sock, 3.0)
+                if closed is None:
+                    problem = "the kept connection was not closed within 3 s of the web server's EOF"
             sock.close()
             checker.finish(f"round {round_ + 1}: requests one after another on one FCGI_KEEP_CONN connection", watch,
                            problem, HANG,
@@ -440,10 +444,13 @@ def test_fastcgi_random_mutations(reliability_rig):
              ("request(method='POST', path='/user/update', body=b'{\"refreshToken\":\"abc\"}')",
               R.request(method="POST", path="/user/update", body=b'{"refreshToken":"abc"}')),
              ("request(path='/wrapped/data', query='email=a@x.test')", R.request(path="/wrapped/data", query="email=a@x.test")),
-             ("request(1, flags=KEEP_CONN) * 2", R.request(1, flags=R.KEEP_CONN) * 2)]
+             ("request(1, flags=KEEP_CONN)", R.request(1, flags=R.KEEP_CONN))]
+    hangs = {}  # base -> cases that hung: after 10 the base is left out (each hang costs the whole timeout)
     with timed(target):
         for number in range(budget(20, 600)):
             base_expression, base = rng.choice(bases)
+            if hangs.get(base_expression, 0) >= 10:
+                base_expression, base = rng.choice([b for b in bases if hangs.get(b[0], 0) < 10] or bases)
             data = mutate(rng, base)
             watch = PoolWatch(rig)
             problem = severity = None
@@ -454,7 +461,7 @@ def test_fastcgi_random_mutations(reliability_rig):
                     sock.shutdown(socket.SHUT_WR)
                 except OSError:
                     pass
-                answer = read_answer(sock, until_ended=(), timeout=3)
+                answer = read_answer(sock, until_ended=(), timeout=1.5)
                 sock.close()
                 for rid in answer.ended:
                     SCAN.add_body(answer.stdout.get(rid))
@@ -462,7 +469,8 @@ def test_fastcgi_random_mutations(reliability_rig):
                 if any(s is not None and s >= 500 for s in statuses):
                     problem, severity = f"answered {statuses}: {answer}", SERVER_ERROR
                 elif answer.timed_out:
-                    problem, severity = f"not closed 3 s after the client's EOF: {answer}", HANG
+                    problem, severity = f"not closed 1.5 s after the client's EOF: {answer}", HANG
+                    hangs[base_expression] = hangs.get(base_expression, 0) + 1
             except OSError as error:
                 problem, severity = f"{type(error).__name__}: {error}", WRONG
             checker.finish(f"mutation {number} of {base_expression}", watch, problem, severity or WRONG,
