@@ -5,6 +5,7 @@
 #include <malloc.h>
 #include <string.h>
 #include <unistd.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -140,6 +141,12 @@ int xsys_worker_park(int events_fd, int fd, uint64_t tag) {
 int xsys_worker_unpark(int events_fd, int fd) {
     struct epoll_event unused = { 0 };
     return epoll_ctl(events_fd, EPOLL_CTL_DEL, fd, &unused) == 0 ? 0 : -errno;
+}
+
+int xsys_peer_done(int fd) {
+    struct pollfd entry = { .fd = fd, .events = POLLRDHUP };
+    if (poll(&entry, 1, 0) != 1) return 0;
+    return (entry.revents & (POLLRDHUP | POLLHUP | POLLERR)) ? 1 : 0;
 }
 
 int xsys_accept_cloexec(int listen_fd) {

@@ -137,6 +137,12 @@ public enum ConnectedSocket {
         }
     }
 
+    /// True when the peer will send nothing more (it shut down its side, or the connection broke): what it sent
+    /// may still be waiting to be read.
+    public static func peerIsDone(_ fd: Int32) -> Bool {
+        xsys_peer_done(fd) == 1
+    }
+
     /// Ends the connection for every descriptor of it: a thread blocked reading it sees the end at once.
     public static func shutDown(_ fd: Int32) {
         _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))

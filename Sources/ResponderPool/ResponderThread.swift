@@ -81,12 +81,22 @@ final class ResponderThread: Sendable {
                 connections.release(closing: connection)
             case .nothing:
                 connections.park(connection, arrivingSince: arrivingSince)
+            case .bytes(let count) where count == peekBuffer.count:
+                // Too large to see whole: read as it comes, under the watchdog's read timeout.
+                serve(connection, exchange: exchange, responder: responder)
             case .bytes(let count):
-                if count < peekBuffer.count
-                    && RequestScan.of(UnsafeRawBufferPointer(rebasing: peekBuffer[..<count])) == .incomplete {
-                    connections.park(connection, arrivingSince: arrivingSince)
-                } else {
+                switch RequestScan.of(UnsafeRawBufferPointer(rebasing: peekBuffer[..<count])) {
+                case .complete, .unreadable:
                     serve(connection, exchange: exchange, responder: responder)
+                case .incomplete where ConnectedSocket.peerIsDone(connection):
+                    // Its sender is done: the request will never be whole.
+                    connections.release(closing: connection)
+                case .incomplete:
+                    connections.park(connection, arrivingSince: arrivingSince, resting: true)
+                case .refused:
+                    log.warning("connection closed: a parameter is longer than allowed",
+                                ["limit_bytes": RequestScan.largestParameter])
+                    connections.release(closing: connection)
                 }
             }
         }

@@ -17,7 +17,8 @@ final class Watchdog {
     private let log = Logger("pool")
     /// Threads already reported past their request's limit (each is counted and logged once).
     private var reported: Set<Int> = []
-    /// Seconds between checks: a quarter of the read timeout, at most a quarter of a second.
+    /// Seconds between rounds: a quarter of the read timeout, at most 50 ms (how long a connection that has sent part
+    /// of its request rests before it is looked at again).
     let interval: Double
 
     init(options: PoolOptions, activities: [ThreadActivity], connections: WorkerConnections, scoreboard: Scoreboard) {
@@ -27,7 +28,7 @@ final class Watchdog {
         readLimit = UInt64(options.requestReadTimeoutSeconds * 1e9)
         idleLimit = UInt64(options.keepAliveSeconds * 1e9)
         terminateAfter = UInt64((options.requestTimeoutSeconds + options.terminateGraceSeconds) * 1e9)
-        interval = min(0.25, max(0.01, options.requestReadTimeoutSeconds / 4))
+        interval = min(0.05, max(0.01, options.requestReadTimeoutSeconds / 4))
     }
 
     /// One round; returns how many threads are stuck in a request past its limit (the worker must be replaced).
@@ -48,6 +49,7 @@ final class Watchdog {
             }
         }
         connections.closeExpired(readLimit: readLimit, idleLimit: idleLimit, now: now)
+        connections.wakeResting()
         return stuck
     }
 }

@@ -7,7 +7,9 @@ import Synchronization
 /// and connections whose request has begun to arrive but is not whole yet. No thread sits on a connection with
 /// nothing to serve; whichever thread is free takes a parked one as soon as it has something to read. The
 /// watchdog closes a connection whose request has not arrived within the read timeout, and an idle one past the
-/// keep-alive time. A drain closes the idle ones at once, but serves every connection already accepted: the
+/// keep-alive time. A connection that has sent part of its request stays readable (nothing is read before the
+/// request is whole), so it rests, out of the event set, until the watchdog's next round sets it waiting again
+/// (every 50 ms): a stalled connection costs a look per round, never a thread spinning on it. A drain closes the idle ones at once, but serves every connection already accepted: the
 /// worker exits only once `isQuiet`.
 ///
 /// Each parking gets a fresh tag (a sequence number above the descriptor's); a thread claims a ready connection
@@ -19,6 +21,8 @@ final class WorkerConnections: Sendable {
         /// When it was parked idle, or when its request began to arrive.
         let since: UInt64
         let arriving: Bool
+        /// Out of the event set until the watchdog's next round.
+        var resting: Bool
     }
 
     private struct State {
@@ -65,21 +69,23 @@ final class WorkerConnections: Sendable {
     }
 
     /// Parks the connection in hand until it has something to read: idle when `arrivingSince` is nil, else with its
-    /// request arriving since then. An idle one is closed instead during a drain; any is closed when the worker
-    /// has as many waiting as it may keep.
-    func park(_ connection: Int32, arrivingSince: UInt64?) {
+    /// request arriving since then; `resting` (part of its request is there) until the watchdog's next round. An
+    /// idle one is closed instead during a drain; any is closed when the worker has as many waiting as it may keep.
+    func park(_ connection: Int32, arrivingSince: UInt64?, resting: Bool = false) {
         let parked = state.withLock { state -> Bool in
             state.inHand -= 1
             guard !(state.draining && arrivingSince == nil), state.parked.count < limit else { return false }
             let tag = state.nextTag << 32 | UInt64(UInt32(bitPattern: connection))
             state.nextTag += 1
-            do {
-                try events.park(connection, tag: tag)
-            } catch {
-                return false
+            if !resting {
+                do {
+                    try events.park(connection, tag: tag)
+                } catch {
+                    return false
+                }
             }
             state.parked[connection] = Parked(tag: tag, since: arrivingSince ?? Monotonic.nanoseconds(),
-                                              arriving: arrivingSince != nil)
+                                              arriving: arrivingSince != nil, resting: resting)
             return true
         }
         if parked {
@@ -105,6 +111,25 @@ final class WorkerConnections: Sendable {
             log.warning("connections closed: their request did not arrive in time",
                         ["connections": timedOut, "limit_ms": Int(readLimit / 1_000_000)])
         }
+    }
+
+    /// Watchdog: sets the resting connections waiting again (those whose peer has gone are closed).
+    func wakeResting() {
+        let failed = state.withLock { state -> Int in
+            var failed = 0
+            for (connection, entry) in state.parked where entry.resting {
+                do {
+                    try events.park(connection, tag: entry.tag)
+                    state.parked[connection]?.resting = false
+                } catch {
+                    state.parked[connection] = nil
+                    ConnectedSocket.close(connection)
+                    failed += 1
+                }
+            }
+            return failed
+        }
+        if failed > 0 { scoreboard.subtract(slot, .parkedConnections, UInt64(failed)) }
     }
 
     /// A drain: the idle connections are closed and no more are kept; the others are still served.

@@ -52,4 +52,42 @@ final class RequestScanTests: XCTestCase {
         XCTAssertEqual(scan(record(1, 1, [0, 1, 1, 0, 0, 0, 0, 0]) + record(5, 1)), .unreadable,
                        "the body's end before the parameters' end")
     }
+
+    private func lengthBytes(_ length: Int) -> [UInt8] {
+        length < 128 ? [UInt8(length)]
+            : [UInt8(0x80 | (length >> 24) & 0x7f), UInt8((length >> 16) & 0xff), UInt8((length >> 8) & 0xff),
+               UInt8(length & 0xff)]
+    }
+
+    func testAParameterDeclaredLongerThanAllowedIsRefusedAtOnce() {
+        let begin = record(1, 1, [0, 1, 1, 0, 0, 0, 0, 0])
+        // The lengths libfcgi's allocation checks abort on, with nothing after them.
+        for (name, value) in [(0x7fff_fffe, 1), (0x4000_0000, 0x4000_0000), (0x7fff_ffff, 0x7fff_ffff), (1, 0x7fff_ffff)] {
+            let partial = begin + record(4, 1, lengthBytes(name) + lengthBytes(value) + Array("ab".utf8))
+            XCTAssertEqual(scan(partial), .refused, "\(name) + \(value)")
+            // Declared in a record whose content has not all arrived yet.
+            XCTAssertEqual(scan(Array(partial.dropLast(1))), .refused)
+        }
+        // A pair after an ordinary one, its lengths split across two records.
+        let split = lengthBytes(0x7fff_0000) + lengthBytes(3)
+        let pairs = begin + record(4, 1, pair("A", "b") + Array(split[..<3])) + record(4, 1, Array(split[3...]))
+        XCTAssertEqual(scan(pairs), .refused)
+    }
+
+    func testAOneMegabyteParameterIsServed() {
+        let big = [UInt8](repeating: 0x62, count: 1 << 20)
+        var params = lengthBytes(6) + lengthBytes(big.count) + Array("HTTP_X".utf8) + big
+        var bytes = record(1, 1, [0, 1, 1, 0, 0, 0, 0, 0])
+        while !params.isEmpty {
+            bytes += record(4, 1, Array(params.prefix(65535)))
+            params.removeFirst(min(65535, params.count))
+        }
+        bytes += record(4, 1) + record(5, 1)
+        XCTAssertEqual(scan(bytes), .complete)
+        XCTAssertEqual(scan(Array(bytes.prefix(70000))), .incomplete)
+    }
+
+    func testABeginRequestWithTheManagementIDIsUnreadable() {
+        XCTAssertEqual(scan(request(id: 0)), .unreadable)
+    }
 }

@@ -37,6 +37,10 @@ int xsys_worker_park(int events_fd, int fd, uint64_t tag);
 // Removes a registration; 0 or -errno.
 int xsys_worker_unpark(int events_fd, int fd);
 
+// 1 when the peer of a connected socket has shut down its sending side (or the connection broke), else 0
+// (poll with POLLRDHUP, which glibc declares only under _GNU_SOURCE).
+int xsys_peer_done(int fd);
+
 // accept4(listen_fd, SOCK_CLOEXEC) (glibc declares it only under _GNU_SOURCE): the connection, or -errno.
 int xsys_accept_cloexec(int listen_fd);
 
