@@ -1,4 +1,5 @@
-// xomify-api: the FastCGI responder pool serving the Xomify API, and `xomify-api migrate`.
+// xomify-api: the FastCGI responder pool serving the Xomify API, and its commands (`migrate`, `check-config`,
+// `mint-token`).
 import Configuration
 import Log
 import Platform
@@ -7,9 +8,21 @@ import ResponderPool
 let usage = """
     Usage: xomify-api [SETTINGS]            serve the API (a supervisor and its worker processes)
            xomify-api migrate [SETTINGS]    apply pending database migrations and exit
+           xomify-api check-config [SETTINGS]
+                                            load everything a worker would (configuration file,
+                                            environment, flags, secrets, token key ring, pool options)
+                                            and the migrations, without serving: exit 0 with one line, or
+                                            78 with one line naming the setting (the unit's ExecReload=
+                                            runs it before the SIGHUP)
+           xomify-api mint-token EMAIL [--ttl DURATION] [SETTINGS]
+                                            print a user token for EMAIL, a user in the database, signed
+                                            with the JWT secret (DURATION: 90s, 10m, 2h, up to 7d; default
+                                            10m). Exit 64 usage, 67 no such user, 69 database unavailable,
+                                            78 settings
 
     Signals: SIGTERM or SIGINT drain in-flight requests and stop; SIGHUP replaces the workers one by one
-    (they re-read the configuration and secrets); SIGQUIT stops at once.
+    (they re-read the configuration file and the secrets, but keep the supervisor's environment and
+    executable: a new binary or a new environment needs a restart); SIGQUIT stops at once.
     """
 
 /// Reads the settings (exit 78 on a bad one) and runs the command.
@@ -32,6 +45,10 @@ func main() -> Int32 {
         return serve(configuration)
     case ["migrate"]:
         return migrate(configuration)
+    case ["check-config"]:
+        return checkConfig(configuration)
+    case let arguments where arguments.first == "mint-token":
+        return mintToken(configuration, arguments: Array(arguments.dropFirst()))
     default:
         printError("xomify-api: unexpected arguments \(configuration.remainingArguments.joined(separator: " ")); see --help")
         return 64
