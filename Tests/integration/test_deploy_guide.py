@@ -843,3 +843,8 @@ def test_removal_leaves_nothing_behind(host):
 def test_the_guide_runs_in_a_few_minutes(host):
     """Recorded for the report: the first thirteen steps and the sandbox's jobs."""
     assert host.setup_seconds < 240, host.setup_seconds
+
+
+def test_every_step_of_the_guide_was_run(host):
+    """A step added to the guide and the script is run by this test too (or this fails until it is)."""
+    assert set(host.steps) == {name for name, _ in script_steps()}
