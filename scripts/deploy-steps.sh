@@ -115,8 +115,7 @@ ls -l /etc/xomify/credentials
 }
 
 step_07_migrations() {
-/usr/local/bin/xomify-api check-config
-runuser -u xomify -- /usr/local/bin/xomify-api migrate
+/usr/local/bin/xomify-api check-config && runuser -u xomify -- /usr/local/bin/xomify-api migrate
 }
 
 step_08_units() {
@@ -211,9 +210,8 @@ sed "s/api\.example\.com/${API_HOST:?set API_HOST (step 0)}/g" /usr/local/src/xo
 diff -u /etc/nginx/sites-available/xomify /etc/nginx/sites-available/xomify.new || true
 mv /etc/nginx/sites-available/xomify.new /etc/nginx/sites-available/xomify
 nginx -t && systemctl reload nginx
-/usr/local/bin/xomify-api check-config
-runuser -u xomify -- /usr/local/bin/xomify-api migrate
-systemctl restart xomify-api.service
+/usr/local/bin/xomify-api check-config && runuser -u xomify -- /usr/local/bin/xomify-api migrate \
+    && systemctl restart xomify-api.service
 }
 
 step_16a_rotate_jwt_secret() {
@@ -222,8 +220,7 @@ step_16a_rotate_jwt_secret() {
     openssl rand -base64 48 > /etc/xomify/credentials/jwt-secret.new
     mv /etc/xomify/credentials/jwt-secret.new /etc/xomify/credentials/jwt-secret
 )
-/usr/local/bin/xomify-api check-config
-systemctl restart xomify-api.service
+/usr/local/bin/xomify-api check-config && systemctl restart xomify-api.service
 }
 
 step_16b_rotate_token_key() {
@@ -233,8 +230,7 @@ step_16b_rotate_token_key() {
         /etc/xomify/credentials/token-key)
     printf '%s:%s\n' "$next" "$(openssl rand -base64 32)" >> /etc/xomify/credentials/token-key
 )
-/usr/local/bin/xomify-api check-config
-systemctl restart xomify-api.service
+/usr/local/bin/xomify-api check-config && systemctl restart xomify-api.service
 }
 
 step_16c_rotate_spotify_client_secret() {

@@ -488,6 +488,11 @@ def test_the_executables_installed_are_those_the_units_start(host):
         sorted(os.listdir(os.path.join(REPO, "assets", "covers")))
 
 
+def test_nginx_checked_its_configuration_before_each_reload(host):
+    assert "test is successful" in host.steps["step_10_nginx_site"]["output"]
+    assert "configuration OK" in host.steps["step_07_migrations"]["output"]
+
+
 def test_files_and_modes(host):
     xomify = scratch_gid(host, "xomify")
     assert mode_owner(host, "etc/xomify") == (0o750, 0, xomify)
@@ -710,6 +715,7 @@ def test_upgrade_brings_code_migrations_assets_units_and_the_nginx_site(host):
     output = host.step("step_15_upgrade")
 
     assert "+# the site, upgraded by the deployment guide's test" in output   # the diff shown
+    assert "test is successful" in output and "configuration OK" in output and "applied migration" in output
     assert host.psql("SELECT max(version) FROM schema_migrations") == "9999"
     assert host.psql("SELECT count(*) FROM deploy_guide_upgrade") == "0"
     assert os.path.exists(host.path("usr/local/share/xomify/assets/covers/upgrade-check.jpg"))
@@ -825,7 +831,7 @@ def test_backup_restored_into_a_fresh_cluster_answers_the_same_etags(host):
 
 
 def test_removal_leaves_nothing_behind(host):
-    host.step("step_21_removal")
+    assert "test is successful" in host.step("step_21_removal")
     for path in ("etc/xomify", "etc/ssl/xomify", "etc/nginx/xomify", "etc/nginx/sites-enabled/xomify",
                  "etc/nginx/sites-available/xomify", "usr/local/share/xomify", "usr/local/src/xomify",
                  "run/xomify/api.sock", "var/www/acme"):
