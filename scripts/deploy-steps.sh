@@ -275,8 +275,9 @@ deluser --system xomify
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     case "${1:-}" in
-        list) declare -F | awk '$3 ~ /^step_/ {print $3}' ;;
-        show) declare -f "${2:?which step? (list shows them)}" ;;
+        list) awk -F'(' '/^step_[a-z0-9_]+\(\) \{$/ {print $1}' "${BASH_SOURCE[0]}" ;;
+        show) awk -v step="${2:?which step? (list shows them)}" \
+                  '$0 == step "() {" {on = 1; next} on && $0 == "}" {exit} on' "${BASH_SOURCE[0]}" ;;
         *) echo "usage: $0 list | show STEP   (or: source $0, then run the steps in order)" >&2; exit 64 ;;
     esac
 fi
