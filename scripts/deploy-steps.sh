@@ -241,6 +241,9 @@ step_16c_rotate_spotify_client_secret() {
     mv /etc/xomify/credentials/spotify-client-secret.new /etc/xomify/credentials/spotify-client-secret
 )
 echo
+if grep -qsx 'XOMIFY_LEGACY_TOKENS=allow' /etc/xomify/xomify.conf /etc/xomify/xomify.env; then
+    /usr/local/bin/xomify-api check-config && systemctl restart xomify-api.service
+fi
 }
 
 step_17a_backup() {
@@ -259,7 +262,7 @@ runuser -u xomify -- /usr/local/bin/xomify-api migrate
 systemctl start xomify-api.socket xomify-api.service xomify-wrapped.timer xomify-release-radar.timer
 }
 
-step_21_removal() {
+step_22_removal() {
 systemctl disable --now xomify-wrapped.timer xomify-release-radar.timer xomify-api.socket xomify-api.service
 systemctl stop xomify-wrapped.service xomify-release-radar.service
 rm -rf /etc/systemd/system/xomify-*

@@ -19,9 +19,26 @@ extension APIError {
                 self = APIError.internalError
             }
             cause = error.description
+        case let error as LegacyWriteGuard.Refusal:
+            switch error {
+            case .rebinding:
+                self = APIError(409, .conflict,
+                                "This user is bound to another Spotify account; the shared token may not change that")
+            case .unconfirmedRefreshToken:
+                self = APIError(403, .forbidden,
+                                "Spotify did not confirm the refresh token as this user's; nothing was changed")
+            case .cannotConfirm(.invalidClient):
+                // Our own client id or secret: a configuration fault, logged as a 500.
+                self = APIError.internalError
+            case .cannotConfirm(let spotify):
+                self = APIError(503, .serviceUnavailable,
+                                "Spotify could not confirm the refresh token now; nothing was changed, try again shortly")
+                headers = [("Retry-After", String(APIError.retryAfter(spotify)))]
+            }
+            cause = error.description
         case let error as SpotifyError:
-            // Only the login calls Spotify: a refusal of the caller's access token is theirs (401), anything else
-            // is Spotify's (502).
+            // Only the login lets a Spotify error through (the legacy guard turns its own into refusals): a refusal
+            // of the caller's access token is theirs (401), anything else is Spotify's (502).
             switch error {
             case .unauthorized, .forbidden, .badRequest:
                 self = APIError.unauthorized("Spotify did not accept the access token")
@@ -38,6 +55,16 @@ extension APIError {
         default:
             self = APIError.internalError
             cause = "\(error)"
+        }
+    }
+
+    /// Seconds a client should wait before asking again when Spotify could not be asked: Spotify's own
+    /// `Retry-After` after a 429, an hour for a spent quota, a few seconds for an outage or a slow answer.
+    private static func retryAfter(_ error: SpotifyError) -> Int {
+        switch error {
+        case .rateLimited(let seconds): return max(1, Int(seconds.rounded(.up)))
+        case .quotaExceeded, .budgetExhausted: return 3600
+        default: return 10
         }
     }
 }

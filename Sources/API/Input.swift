@@ -64,7 +64,7 @@ struct Input {
             return nil
         }
         guard let text = value.stringValue, !text.isEmpty, text.unicodeScalars.count <= maxLength,
-              !text.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+              !text.unicodeScalars.contains(where: Input.isControl) else {
             fields.invalid.append(name)
             return nil
         }
@@ -72,16 +72,22 @@ struct Input {
     }
 
     /// A string that may be null or absent: `.keep` when absent, `.set(nil)` for null. Control characters are
-    /// refused as in `string` (PostgreSQL text cannot hold U+0000: libpq would silently cut the value there).
+    /// refused as in `string`.
     mutating func nullableString(_ name: String, maxLength: Int) -> FieldUpdate<String> {
         guard let value = values[name] else { return .keep }
         if value.isNull { return .set(nil) }
         guard let text = value.stringValue, text.unicodeScalars.count <= maxLength,
-              !text.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+              !text.unicodeScalars.contains(where: Input.isControl) else {
             fields.invalid.append(name)
             return .keep
         }
         return .set(text)
+    }
+
+    /// C0 and C1 control characters and DEL (Unicode's general category Cc): never part of a name, an id or a
+    /// token, and U+0000 would cut a PostgreSQL text short.
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 
     mutating func bool(_ name: String, required: Bool) -> Bool? {

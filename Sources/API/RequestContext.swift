@@ -1,6 +1,8 @@
 import Auth
 import HTTP
 import Model
+import Platform
+import Store
 
 /// One request on its way through the pipeline: the request, what the middleware found out (the route, the
 /// caller's identity), and the thread's services.
@@ -8,15 +10,18 @@ struct RequestContext {
     let request: HTTPRequest
     let services: Services
     let now: Int64
+    /// When the request's time runs out.
+    let deadline: Deadline
     /// Set by `RouteLookup`.
     var route: Route?
     /// Set by `Authorization`; nil on the routes that need no token.
     var identity: Identity?
 
-    init(request: HTTPRequest, services: Services, now: Int64) {
+    init(request: HTTPRequest, services: Services, now: Int64, deadline: Deadline) {
         self.request = request
         self.services = services
         self.now = now
+        self.deadline = deadline
     }
 
     /// The name reported in error bodies: the route's handler, or the router before a route is known.
@@ -50,6 +55,15 @@ struct RequestContext {
         guard case .user(let email, let userID, let isAdmin) = identity else { return nil }
         if isAdmin, let requested, requested != Email(email) { return nil }
         return userID
+    }
+
+    /// Stores a token write (`POST /user/update`, `POST /wrapped/update`): as it comes under a user token, through
+    /// the `LegacyWriteGuard` under the legacy shared token (SPEC §5.1).
+    func enrol(_ email: Email, _ enrolment: UserStore.Enrolment) throws -> User {
+        if case .legacy = identity {
+            return try LegacyWriteGuard(services: services, requestID: request.requestID, deadline: deadline).enrol(email, enrolment)
+        }
+        return try services.users.enrol(email, enrolment)
     }
 
     /// True when the client's copy (If-None-Match) is current for `tag`: the handler may answer 304 without

@@ -4,20 +4,24 @@ import Log
 import Store
 
 /// What the handlers of one pool thread work with: that thread's database session and stores, and what
-/// the worker shares (token signing, the Spotify client for logins, the pool's status).
+/// the worker shares (token signing, the bounded Spotify calls of logins and legacy token checks, the pool's
+/// status).
 final class Services {
     let database: Database
     let users: UserStore
     let wraps: WrapStore
     let weeks: WeekStore
     let jwt: JWT
-    let spotify: SpotifyLogin
+    let spotify: BoundedSpotify
     let poolStatus: any PoolStatusSource
+    /// Seconds a request may take.
+    let requestTimeout: Double
     let log = Logger("api")
     /// Tokens this thread has verified (per thread, so no lock).
     var verifiedTokens = VerifiedTokens()
 
-    init(database: Database, keys: TokenKeyRing, jwt: JWT, spotify: SpotifyLogin, poolStatus: any PoolStatusSource) {
+    init(database: Database, keys: TokenKeyRing, jwt: JWT, spotify: BoundedSpotify, poolStatus: any PoolStatusSource,
+         requestTimeout: Double) {
         self.database = database
         users = UserStore(database: database, keys: keys)
         wraps = WrapStore(database: database)
@@ -25,5 +29,6 @@ final class Services {
         self.jwt = jwt
         self.spotify = spotify
         self.poolStatus = poolStatus
+        self.requestTimeout = requestTimeout
     }
 }

@@ -9,6 +9,8 @@ public enum JWTError: Error, Sendable, Equatable, CustomStringConvertible {
     case expired
     case notYetValid
     case invalidClaims(String)
+    /// The signature could not be computed (OpenSSL failed): the token is refused.
+    case signatureUnavailable
 
     public var description: String {
         switch self {
@@ -18,6 +20,7 @@ public enum JWTError: Error, Sendable, Equatable, CustomStringConvertible {
         case .expired: return "token expired"
         case .notYetValid: return "token not yet valid"
         case .invalidClaims(let why): return "invalid claims: \(why)"
+        case .signatureUnavailable: return "the signature could not be checked"
         }
     }
 }
@@ -42,11 +45,11 @@ public struct JWT: Sendable {
     }
 
     /// Signs `claims` (a JSON object) with HS256.
-    public func sign(_ claims: JSONObject) -> String {
+    public func sign(_ claims: JSONObject) throws(CryptoError) -> String {
         let header = Base64.urlEncode(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
         let payload = Base64.urlEncode(JSON.object(claims).serialized())
         let signingInput = header + "." + payload
-        let signature = Digest.hmacSHA256(key: secret, message: Array(signingInput.utf8))
+        let signature = try Digest.hmacSHA256(key: secret, message: Array(signingInput.utf8))
         return signingInput + "." + Base64.urlEncode(signature)
     }
 
@@ -67,7 +70,8 @@ public struct JWT: Sendable {
 
         guard let signature = Base64.urlDecode(parts[2]) else { throw .malformed("signature is not base64url") }
         let signingInput = Array(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
-        let expected = Digest.hmacSHA256(key: secret, message: signingInput)
+        let expected: [UInt8]
+        do { expected = try Digest.hmacSHA256(key: secret, message: signingInput) } catch { throw .signatureUnavailable }
         guard ConstantTime.equals(signature, expected) else { throw .badSignature }
 
         guard let payloadBytes = Base64.urlDecode(parts[1]) else { throw .malformed("payload is not base64url") }

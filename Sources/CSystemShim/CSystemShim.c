@@ -106,11 +106,11 @@ void xsys_malloc_thresholds(int mmap_threshold, int trim_threshold) {
     mallopt(M_TRIM_THRESHOLD, trim_threshold);
 }
 
-int xsys_acceptor_epoll(int listen_fd, int wake_fd) {
+int xsys_worker_events(int listen_fd, int wake_fd) {
     int epfd = epoll_create1(EPOLL_CLOEXEC);
     if (epfd < 0) return -errno;
-    struct epoll_event listen_event = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = listen_fd };
-    struct epoll_event wake_event = { .events = EPOLLIN, .data.fd = wake_fd };
+    struct epoll_event listen_event = { .events = EPOLLIN | EPOLLONESHOT, .data.u64 = 0 };
+    struct epoll_event wake_event = { .events = EPOLLIN, .data.u64 = 1 };
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &listen_event) != 0 ||
         epoll_ctl(epfd, EPOLL_CTL_ADD, wake_fd, &wake_event) != 0) {
         int saved = errno;
@@ -120,14 +120,32 @@ int xsys_acceptor_epoll(int listen_fd, int wake_fd) {
     return epfd;
 }
 
-int xsys_acceptor_wait(int epoll_fd, int wake_fd, int timeout_ms) {
-    struct epoll_event events[2];
-    int count = epoll_wait(epoll_fd, events, 2, timeout_ms);
-    if (count < 0) return -errno;
+int xsys_worker_wait(int events_fd, int timeout_ms, uint64_t *tag) {
+    struct epoll_event event;
+    int count = epoll_wait(events_fd, &event, 1, timeout_ms);
+    if (count < 0) return errno == EINTR ? 0 : -errno;
     if (count == 0) return 0;
-    // The wake descriptor wins: a drain must not wait behind new connections.
-    for (int i = 0; i < count; i++) {
-        if (events[i].data.fd == wake_fd) return 2;
-    }
+    *tag = event.data.u64;
     return 1;
 }
+
+int xsys_worker_rearm(int events_fd, int fd, uint64_t tag) {
+    struct epoll_event event = { .events = EPOLLIN | EPOLLONESHOT, .data.u64 = tag };
+    return epoll_ctl(events_fd, EPOLL_CTL_MOD, fd, &event) == 0 ? 0 : -errno;
+}
+
+int xsys_worker_park(int events_fd, int fd, uint64_t tag) {
+    struct epoll_event event = { .events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.u64 = tag };
+    return epoll_ctl(events_fd, EPOLL_CTL_ADD, fd, &event) == 0 ? 0 : -errno;
+}
+
+int xsys_worker_unpark(int events_fd, int fd) {
+    struct epoll_event unused = { 0 };
+    return epoll_ctl(events_fd, EPOLL_CTL_DEL, fd, &unused) == 0 ? 0 : -errno;
+}
+
+int xsys_accept_cloexec(int listen_fd) {
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+

@@ -7,9 +7,12 @@ public enum SettingSource: Sendable, CustomStringConvertible {
     case file(path: String, line: Int)
     case environment
     case flag
+    /// Handed down by the process that loaded it (a pool worker's, from its supervisor).
+    case snapshot
 
     public var description: String {
         switch self {
+        case .snapshot: return "as last loaded by the pool"
         case .defaultValue: return "default"
         case .file(let path, let line): return "in \(path) line \(line)"
         case .environment: return "from the environment"
@@ -70,6 +73,21 @@ public struct Configuration: Sendable {
         for (name, value) in flags { configuration.values[name] = (value, .flag) }
         configuration.values[Settings.config.name] = (configPath, pathIsDefault ? .defaultValue : .flag)
         return configuration
+    }
+
+    private init() {}
+
+    /// The values set by a file, the environment or a flag (defaults left out), by setting name.
+    public var explicitValues: [String: String] {
+        values.filter { if case .defaultValue = $0.value.source { return false } else { return true } }.mapValues(\.value)
+    }
+
+    /// The configuration of a snapshot (`ConfigurationSnapshot`): its values, as loaded by the process that made it.
+    init(snapshotValues: [String: String]) throws(ConfigurationError) {
+        for (name, value) in snapshotValues {
+            guard let setting = Settings.named(name) else { throw ConfigurationError(name, "unknown setting in a snapshot") }
+            values[setting.name] = (value, .snapshot)
+        }
     }
 
     private static func splitFlag(_ argument: String) -> (String, String?) {

@@ -6,14 +6,30 @@ import Text
 public struct Secrets: Sendable {
     private let configuration: Configuration
     private let credentialsDirectory: String?
+    /// Contents already read, by credential name (a snapshot's); nil: read the files.
+    private let preloaded: [String: String]?
 
     public init(configuration: Configuration, environment: [String: String]) {
         self.configuration = configuration
         self.credentialsDirectory = environment["CREDENTIALS_DIRECTORY"]
+        preloaded = nil
+    }
+
+    /// The secrets of a snapshot, as its maker read them.
+    public init(snapshot: ConfigurationSnapshot) {
+        configuration = snapshot.configuration
+        credentialsDirectory = nil
+        preloaded = snapshot.secrets
     }
 
     /// The trimmed content of a secret file.
     public func read(credential: String, pathSetting: Setting) throws(ConfigurationError) -> String {
+        if let preloaded {
+            guard let text = preloaded[credential] else {
+                throw ConfigurationError(pathSetting.name, "required (\(pathSetting.meaning))")
+            }
+            return text
+        }
         var path: String? = nil
         if let directory = credentialsDirectory, Files.exists("\(directory)/\(credential)") {
             path = "\(directory)/\(credential)"

@@ -28,9 +28,18 @@ public enum Settings {
     public static let maxRequests = Setting("XOMIFY_MAX_REQUESTS", "recycle a worker after this many requests (0 = never)",
                                             default: "0")
     public static let maxBodyBytes = Setting("XOMIFY_MAX_BODY_BYTES", "largest request body accepted (bytes)", default: "65536")
-    public static let requestTimeoutMilliseconds = Setting("XOMIFY_REQUEST_TIMEOUT_MS",
-                                                           "database time allowed per request (statement_timeout)",
-                                                           default: "5000")
+    public static let requestTimeoutMilliseconds = Setting(
+        "XOMIFY_REQUEST_TIMEOUT_MS",
+        "time a request may take: its database and Spotify waits are bounded by what is left, past it the answer is 503; one still running 5 s later is ended by replacing its worker",
+        default: "5000")
+    public static let requestReadTimeoutMilliseconds = Setting(
+        "XOMIFY_REQUEST_READ_TIMEOUT_MS",
+        "a FastCGI connection that has not sent its whole request this long after it opened (or after its previous request) is closed",
+        default: "3000")
+    public static let keepAliveTimeoutMilliseconds = Setting(
+        "XOMIFY_KEEPALIVE_TIMEOUT_MS",
+        "a kept FastCGI connection (fastcgi_keep_conn) idle this long is closed; keep it above nginx's upstream keepalive_timeout",
+        default: "75000")
     public static let slowRequestMilliseconds = Setting("XOMIFY_SLOW_REQUEST_MS",
                                                         "requests slower than this are logged and counted as slow",
                                                         default: "1000")
@@ -70,7 +79,7 @@ public enum Settings {
 
     public static let all: [Setting] = [
         config, databaseURL, listen, workers, threads, maxRequests, maxBodyBytes, requestTimeoutMilliseconds,
-        slowRequestMilliseconds, jwtSecretFile, tokenKeyFile, spotifyClientID, spotifyClientSecretFile, spotifyAPIURL,
+        requestReadTimeoutMilliseconds, keepAliveTimeoutMilliseconds, slowRequestMilliseconds, jwtSecretFile, tokenKeyFile, spotifyClientID, spotifyClientSecretFile, spotifyAPIURL,
         spotifyAccountsURL, spotifyMaxRPS, spotifyConcurrency, spotifyDailyBudget, spotifyTimeoutMilliseconds,
         legacyTokens, adminEmails, logLevel, sqlDirectory, assetsDirectory, jobParallelism, jobLeaseSeconds,
         releaseRadarAppearsOn,

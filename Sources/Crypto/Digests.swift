@@ -2,17 +2,20 @@ import COpenSSL
 
 /// HMAC-SHA256 and SHA-256 through OpenSSL's one-shot calls.
 public enum Digest {
-    /// HMAC-SHA256 of `message` under `key` (32 bytes).
-    public static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
+    /// HMAC-SHA256 of `message` under `key`. Throws when OpenSSL fails: the zeros left in the buffer must never
+    /// pass for a MAC (a token signed with zeros would verify).
+    public static func hmacSHA256(key: [UInt8], message: [UInt8]) throws(CryptoError) -> [UInt8] {
+        guard !key.isEmpty else { throw .invalidKeyLength(expected: 32, actual: 0) }
         var output = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
-        key.withUnsafeBytes { keyBytes in
+        let result = key.withUnsafeBytes { keyBytes in
             message.withUnsafeBytes { messageBytes in
-                _ = HMAC(EVP_sha256(), keyBytes.baseAddress, Int32(keyBytes.count),
-                         messageBytes.baseAddress?.assumingMemoryBound(to: UInt8.self), messageBytes.count,
-                         &output, &length)
+                HMAC(EVP_sha256(), keyBytes.baseAddress, Int32(keyBytes.count),
+                     messageBytes.baseAddress?.assumingMemoryBound(to: UInt8.self), messageBytes.count,
+                     &output, &length)
             }
         }
+        guard result != nil, length == 32 else { throw .library("HMAC-SHA256 failed") }
         return output
     }
 

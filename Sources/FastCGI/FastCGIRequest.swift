@@ -11,16 +11,13 @@ public enum BodyReadError: Error, Sendable, Equatable {
     case truncated
 }
 
-/// How an accept attempt ended.
-public enum AcceptOutcome {
-    case accepted
-    /// Another acceptor took the connection (the listening socket is non-blocking): poll again.
-    case wouldBlock
-    case failed(errno: Int32)
-}
-
 /// One responder thread's libfcgi request slot. `FCGX_Request` lives at a stable heap address for its whole
 /// life (libfcgi keeps pointers into it), and is never shared between threads.
+///
+/// libfcgi never accepts here: the pool accepts connections itself (so that it can bound how long one may take to
+/// send its request, and serve a kept connection's next request as soon as it comes) and hands each request's
+/// connection in with `read(from:)`. libfcgi closes the descriptors it reads from when a connection fails or
+/// ends, so it is given a duplicate: the caller's descriptor stays the caller's, to park, shut down or close.
 public final class FastCGIRequest {
     private let request: UnsafeMutablePointer<FCGX_Request>
 
@@ -30,10 +27,11 @@ public final class FastCGIRequest {
         _ = FCGX_Init()
     }
 
-    public init(listeningSocket fd: Int32) {
+    public init() {
         request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
         request.initialize(to: FCGX_Request())
-        FCGX_InitRequest(request, fd, 0)
+        // No listening socket: were libfcgi ever to try an accept of its own, it would fail at once (EBADF).
+        FCGX_InitRequest(request, -1, 0)
     }
 
     deinit {
@@ -42,18 +40,33 @@ public final class FastCGIRequest {
         request.deallocate()
     }
 
-    /// Accepts the next connection and reads its parameters (finishing the previous request if still open).
-    public func accept() -> AcceptOutcome {
-        let result = FCGX_Accept_r(request)
-        if result == 0 { return .accepted }
-        let code = -result
-        if code == EAGAIN || code == EWOULDBLOCK || code == EINTR { return .wouldBlock }
-        return .failed(errno: code)
+    /// Reads the next request's beginning and parameters from `connection`. False when there is none: the
+    /// connection ended, failed, timed out or broke the protocol (then only the caller's descriptor is left, and
+    /// the connection is of no further use).
+    public func read(from connection: Int32) -> Bool {
+        let copy = fcntl(connection, F_DUPFD_CLOEXEC, 0)
+        guard copy >= 0 else { return false }
+        // FCGX_Accept_r first finishes the previous exchange, closing the connection unless it is kept: marked
+        // kept here, the copy survives that, and the request's own flag then comes from its FCGI_BEGIN_REQUEST.
+        request.pointee.keepConnection = 1
+        request.pointee.ipcFd = copy
+        if FCGX_Accept_r(request) == 0 { return true }
+        // On a failure libfcgi has closed the copy (and marked it -1), except when it never started.
+        if request.pointee.ipcFd >= 0 {
+            close(request.pointee.ipcFd)
+            request.pointee.ipcFd = -1
+        }
+        return false
     }
 
-    /// Flushes the response and closes the exchange, so the web server sees the answer at once.
-    public func finish() {
+    /// Flushes the answer and ends the exchange, so the web server sees it at once. True when the web server
+    /// asked to keep the connection and it is still sound: it may carry the next request.
+    public func finish() -> Bool {
         FCGX_Finish_r(request)
+        guard request.pointee.ipcFd >= 0 else { return false }
+        close(request.pointee.ipcFd)
+        request.pointee.ipcFd = -1
+        return true
     }
 
     /// Every parameter of the current request.

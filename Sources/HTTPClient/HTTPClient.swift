@@ -29,15 +29,22 @@ public final class HTTPClient: Sendable {
     public init(maxConnections: Int = 16) throws(HTTPClientError) {
         HTTPClient.globalInit
         guard let handle = curl_multi_init() else { throw .invalidRequest("curl_multi_init failed") }
+        for (option, value) in [(CURLMOPT_MAX_TOTAL_CONNECTIONS, maxConnections), (CURLMOPT_MAX_HOST_CONNECTIONS, maxConnections),
+                                (CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))] {
+            let result = xcurl_multi_setopt_long(handle, option, value)
+            guard result == CURLM_OK else {
+                curl_multi_cleanup(handle)
+                throw .invalidRequest("curl_multi_setopt: \(String(cString: curl_multi_strerror(result)))")
+            }
+        }
         multi = Multi(handle: handle)
-        xcurl_multi_setopt_long(handle, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxConnections)
-        xcurl_multi_setopt_long(handle, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnections)
-        xcurl_multi_setopt_long(handle, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
         let loop = EventLoop(multi: handle, queue: queue)
         do {
             let started = try OSThread.start(name: "xomify-http") { loop.run() }
             thread.withLock { $0 = started }
         } catch {
+            // deinit runs for an object that throws once initialised: marked stopping, it leaves the handle alone.
+            queue.state.withLock { $0.stopping = true }
             curl_multi_cleanup(handle)
             throw .invalidRequest("cannot start the client thread: \(error)")
         }
@@ -135,9 +142,20 @@ public final class HTTPClient: Sendable {
                 return
             }
             let context = Unmanaged.passRetained(transfer).toOpaque()
-            transfer.configure(context: context)
+            do {
+                try transfer.configure(context: context)
+            } catch {
+                Unmanaged<Transfer>.fromOpaque(context).release()
+                item.completion(.failure(error))
+                return
+            }
+            let added = curl_multi_add_handle(multi, transfer.handle)
+            guard added == CURLM_OK else {
+                Unmanaged<Transfer>.fromOpaque(context).release()
+                item.completion(.failure(.invalidRequest("curl_multi_add_handle: \(String(cString: curl_multi_strerror(added)))")))
+                return
+            }
             active[context] = transfer
-            curl_multi_add_handle(multi, transfer.handle)
         }
 
         private func collectFinished() {

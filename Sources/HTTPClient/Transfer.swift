@@ -32,19 +32,25 @@ final class Transfer {
         upload.deallocate()
     }
 
-    /// Applies the request to the easy handle; `context` is this transfer's unmanaged pointer.
-    func configure(context: UnsafeMutableRawPointer) {
-        xcurl_easy_setopt_string(handle, CURLOPT_URL, request.url)
-        xcurl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-        xcurl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
-        xcurl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeout, 10) * 1000))
-        xcurl_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS)
-        xcurl_easy_setopt_long(handle, CURLOPT_PIPEWAIT, 1)
-        xcurl_easy_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, "")
-        xcurl_easy_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
-        xcurl_easy_setopt_pointer(handle, CURLOPT_PRIVATE, context)
-        xcurl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
-        xcurl_easy_setopt_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
+    /// Applies the request to the easy handle; `context` is this transfer's unmanaged pointer. Every option is
+    /// checked: a request libcurl did not take as asked (an unsupported option, no memory) is not sent at all.
+    func configure(context: UnsafeMutableRawPointer) throws(HTTPClientError) {
+        var failed: (String, CURLcode)?
+        func set(_ name: String, _ result: CURLcode) {
+            if result != CURLE_OK && failed == nil { failed = (name, result) }
+        }
+        set("URL", xcurl_easy_setopt_string(handle, CURLOPT_URL, request.url))
+        set("NOSIGNAL", xcurl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
+        set("TIMEOUT_MS", xcurl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000)))
+        set("CONNECTTIMEOUT_MS", xcurl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeout, 10) * 1000)))
+        set("HTTP_VERSION", xcurl_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS))
+        set("PIPEWAIT", xcurl_easy_setopt_long(handle, CURLOPT_PIPEWAIT, 1))
+        set("ACCEPT_ENCODING", xcurl_easy_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, ""))
+        set("TCP_KEEPALIVE", xcurl_easy_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1))
+        set("PRIVATE", xcurl_easy_setopt_pointer(handle, CURLOPT_PRIVATE, context))
+        set("WRITEDATA", xcurl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, context))
+        set("WRITEFUNCTION", xcurl_easy_setopt_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
+            // libcurl passes back the pointer given with WRITEDATA, and data for count bytes.
             let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
             let length = size * count
             if transfer.body.count + length > Transfer.maximumResponseBytes {
@@ -55,9 +61,9 @@ final class Transfer {
                 transfer.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
             }
             return length
-        }
-        xcurl_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, context)
-        xcurl_easy_setopt_callback(handle, CURLOPT_HEADERFUNCTION) { data, size, count, context in
+        })
+        set("HEADERDATA", xcurl_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, context))
+        set("HEADERFUNCTION", xcurl_easy_setopt_callback(handle, CURLOPT_HEADERFUNCTION) { data, size, count, context in
             let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
             let length = size * count
             let line = data!.withMemoryRebound(to: UInt8.self, capacity: length) {
@@ -70,25 +76,30 @@ final class Transfer {
                 transfer.headers[name] = line[line.index(after: colon)...].trimmed()
             }
             return length
-        }
+        })
         for (name, value) in request.headers {
             headerList = curl_slist_append(headerList, "\(name): \(value)")
         }
         // No "Expect: 100-continue" round trip for uploads.
-        headerList = curl_slist_append(headerList, "Expect:")
-        xcurl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
+        guard let list = curl_slist_append(headerList, "Expect:") else { throw .invalidRequest("no memory for headers") }
+        headerList = list
+        set("HTTPHEADER", xcurl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
 
         switch request.method {
         case "GET":
-            xcurl_easy_setopt_long(handle, CURLOPT_HTTPGET, 1)
+            set("HTTPGET", xcurl_easy_setopt_long(handle, CURLOPT_HTTPGET, 1))
         case "POST":
-            xcurl_easy_setopt_long(handle, CURLOPT_POST, 1)
+            set("POST", xcurl_easy_setopt_long(handle, CURLOPT_POST, 1))
         default:
-            xcurl_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
+            set("CUSTOMREQUEST", xcurl_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method))
         }
         if request.method != "GET" {
-            xcurl_easy_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
-            xcurl_easy_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(upload.baseAddress!))
+            set("POSTFIELDSIZE_LARGE", xcurl_easy_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)))
+            // The buffer is allocated for at least one byte, so its base address exists.
+            set("POSTFIELDS", xcurl_easy_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(upload.baseAddress!)))
+        }
+        if let (name, code) = failed {
+            throw .invalidRequest("curl_easy_setopt CURLOPT_\(name): \(String(cString: curl_easy_strerror(code)))")
         }
     }
 

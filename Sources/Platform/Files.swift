@@ -71,6 +71,12 @@ public enum Files {
         return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// True when `path` is a directory (or a link to one).
+    public static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
 
     /// The names in a directory, sorted.
     public static func list(_ directory: String) throws(SystemError) -> [String] {
@@ -99,6 +105,9 @@ public enum Console {
 }
 
 extension Console {
+    /// True when standard error is a terminal (progress lines are for people, not for the journal).
+    public static var errorIsTerminal: Bool { isatty(2) == 1 }
+
     /// Writes to standard error as is (progress lines that rewrite themselves with \r).
     public static func errorRaw(_ text: String) {
         try? Files.writeAll(2, Array(text.utf8))

@@ -59,14 +59,34 @@ public struct ListeningSocket: Sendable {
         return ListeningSocket(fd: fd, boundPath: nil)
     }
 
-    /// Non-blocking accepts (an acceptor that loses the race gets EAGAIN and polls again instead of blocking
-    /// where no signal can reach it) and an I/O timeout that accepted connections inherit.
-    public func prepareForAcceptors(ioTimeoutSeconds: Int) {
+    /// Non-blocking accepts: an acceptor that loses the race gets EAGAIN and waits again instead of blocking
+    /// where no signal can reach it.
+    public func prepareForAcceptors() {
         let flags = fcntl(fd, F_GETFL)
         _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+    }
+
+    public enum Accepted {
+        case connection(Int32)
+        /// Another acceptor took it first (or the peer gave up): wait again.
+        case none
+        case failed(SystemError)
+    }
+
+    /// Accepts one connection (close-on-exec, blocking I/O bounded by `ioTimeoutSeconds` per read or write: a
+    /// unix socket does not inherit the listening socket's timeouts).
+    public func accept(ioTimeoutSeconds: Int) -> Accepted {
+        let connection = xsys_accept_cloexec(fd)
+        guard connection >= 0 else {
+            switch -connection {
+            case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED, EPROTO: return .none
+            default: return .failed(SystemError("accept", code: -connection))
+            }
+        }
         var timeout = timeval(tv_sec: ioTimeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(connection, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return .connection(connection)
     }
 
     /// Connections waiting to be accepted and the backlog limit, when the kernel tells.
@@ -82,5 +102,23 @@ public struct ListeningSocket: Sendable {
     public func close(removeFile: Bool) {
         Glibc.close(fd)
         if removeFile, let path = boundPath { unlink(path) }
+    }
+}
+
+/// What the pool does to a connected socket besides reading and writing it.
+public enum ConnectedSocket {
+    /// A second descriptor for the same connection (close-on-exec); nil when the process is out of descriptors.
+    public static func duplicate(_ fd: Int32) -> Int32? {
+        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        return copy >= 0 ? copy : nil
+    }
+
+    /// Ends the connection for every descriptor of it: a thread blocked reading it sees the end at once.
+    public static func shutDown(_ fd: Int32) {
+        _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
+    }
+
+    public static func close(_ fd: Int32) {
+        _ = Glibc.close(fd)
     }
 }

@@ -8,8 +8,8 @@ extension Connection {
     @discardableResult
     public func query(_ sql: String, _ parameters: [any PostgresEncodable] = [],
                       timeout: Double? = nil) throws(PostgresError) -> QueryResult {
+        let deadline = try commandDeadline(timeout)
         try connect()
-        let deadline = Deadline(after: timeout ?? options.commandTimeout)
         let sent = withParameters(parameters) { count, values, lengths, formats in
             PQsendQueryParams(handle, sql, count, nil, values, lengths, formats, 0)
         }
@@ -21,8 +21,8 @@ extension Connection {
     @discardableResult
     public func execute(_ statement: PreparedStatement, _ parameters: [any PostgresEncodable] = [],
                         timeout: Double? = nil) throws(PostgresError) -> QueryResult {
+        let deadline = try commandDeadline(timeout)
         try connect()
-        let deadline = Deadline(after: timeout ?? options.commandTimeout)
         if !preparedNames.contains(statement.name) {
             guard PQsendPrepare(handle, statement.name, statement.sql, Int32(parameters.count), nil) == 1 else {
                 throw sendFailure()
@@ -39,8 +39,17 @@ extension Connection {
 
     /// Runs SQL text with several statements and no parameters (migration files).
     public func execute(script: String, timeout: Double? = nil) throws(PostgresError) {
+        let deadline = try commandDeadline(timeout)
         try connect()
-        try runSimple(script, deadline: Deadline(after: timeout ?? options.commandTimeout))
+        try runSimple(script, deadline: deadline)
+    }
+
+    /// A command's deadline: its own timeout, cut to `limit`; throws when `limit` has already passed.
+    private func commandDeadline(_ timeout: Double?) throws(PostgresError) -> Deadline {
+        let own = Deadline(after: timeout ?? options.commandTimeout)
+        guard let limit else { return own }
+        guard !limit.hasPassed else { throw .deadlinePassed }
+        return min(own, limit)
     }
 
     @discardableResult

@@ -34,6 +34,9 @@ public final class Connection {
     var preparedNames: Set<String> = []
     /// Depth of `transaction` calls; nested calls join the outer transaction.
     var transactionDepth = 0
+    /// A deadline no command passes (a request's time): each command's own deadline is cut to it, and no command
+    /// is sent once it has passed. Nil: the commands' own deadlines only.
+    public var limit: Deadline?
 
     /// A connection that will connect on first use.
     public init(conninfo: String, options: Options = Options()) {
@@ -70,7 +73,7 @@ public final class Connection {
             throw .connectionLost("the connection broke inside a transaction", effect: .none)
         }
         close()
-        let deadline = Deadline(after: options.connectTimeout)
+        let deadline = min(Deadline(after: options.connectTimeout), limit ?? Deadline(after: options.connectTimeout))
         let keywords = ["dbname", "application_name", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count"]
         let values = [conninfo, options.applicationName, "1", "10", "5", "3"]
         let connection: OpaquePointer? = withCStringArray(keywords) { keys in
@@ -89,7 +92,10 @@ public final class Connection {
             case PGRES_POLLING_OK:
                 PQsetNoticeProcessor(connection, { _, _ in }, nil)
                 let setup = "SET TIME ZONE 'UTC'; SET statement_timeout = \(options.statementTimeoutMilliseconds); "
-                    + "SET idle_in_transaction_session_timeout = 60000"
+                    + "SET idle_in_transaction_session_timeout = 60000; "
+                    // A command given up on (its link closed at a deadline) stops within a second, instead of
+                    // holding its locks until it finishes or its statement_timeout.
+                    + "SET client_connection_check_interval = 1000"
                 do {
                     try runSimple(setup, deadline: deadline)
                 } catch {

@@ -16,6 +16,8 @@ public enum PostgresError: Error, Sendable, CustomStringConvertible {
     case connectionLost(String, effect: Effect)
     /// No answer within the deadline; the connection was closed.
     case timeout(seconds: Double, effect: Effect)
+    /// The caller's own deadline (a request's time, `Connection.limit`) had passed: nothing was sent.
+    case deadlinePassed
     /// The server refused the command.
     case server(ServerError)
     /// A value could not be read as the requested Swift type.
@@ -46,7 +48,7 @@ public enum PostgresError: Error, Sendable, CustomStringConvertible {
     /// connection will be re-established, as opposed to an error in the command itself.
     public var isUnavailable: Bool {
         switch self {
-        case .connectionFailed, .connectionLost, .timeout: return true
+        case .connectionFailed, .connectionLost, .timeout, .deadlinePassed: return true
         case .server(let error): return error.isUnavailable
         case .decoding, .misuse: return false
         }
@@ -55,7 +57,7 @@ public enum PostgresError: Error, Sendable, CustomStringConvertible {
     /// True when repeating the command cannot apply it twice: it was certainly not applied the first time.
     public var isSafeToRetry: Bool {
         switch self {
-        case .connectionFailed, .connectionLost(_, .none), .timeout(_, .none): return true
+        case .connectionFailed, .connectionLost(_, .none), .timeout(_, .none), .deadlinePassed: return true
         default: return false
         }
     }
@@ -78,6 +80,7 @@ public enum PostgresError: Error, Sendable, CustomStringConvertible {
             return "lost the PostgreSQL connection\(effect == .unknown ? " (the command's outcome is unknown)" : ""): \(message)"
         case .timeout(let seconds, let effect):
             return "PostgreSQL did not answer within \(seconds) s\(effect == .unknown ? " (the command's outcome is unknown)" : "")"
+        case .deadlinePassed: return "the request's time ran out before the command was sent"
         case .server(let error): return "PostgreSQL: \(error)"
         case .decoding(let column, let expected, let found): return "column \(column): expected \(expected), found \(found)"
         case .misuse(let message): return message

@@ -3,14 +3,18 @@ import HTTP
 import Log
 import Platform
 
-/// One responder thread: waits for a connection (epoll on the listening socket and the wake pipe, because a
-/// thread blocked inside libfcgi's accept cannot be woken), reads the request, hands it to the responder and
-/// writes the answer.
+/// One responder thread: waits for work (the worker's `WorkerEvents`: the listening socket, the parked connections
+/// and the wake pipe, because a thread blocked in a read cannot be woken), reads the request from its connection, hands
+/// it to the responder and writes the answer. A connection the web server keeps (FCGI_KEEP_CONN) is parked
+/// afterwards, so its next request goes to whichever thread is free.
 final class ResponderThread: Sendable {
     private let index: Int
     private let slot: Int
-    private let listenFD: Int32
+    private let listening: ListeningSocket
     private let wake: WakePipe
+    private let events: WorkerEvents
+    private let kept: KeptConnections
+    private let activity: ThreadActivity
     private let state: WorkerState
     private let scoreboard: Scoreboard
     private let options: PoolOptions
@@ -18,12 +22,16 @@ final class ResponderThread: Sendable {
     private let factory: any ResponderFactory
     private let log = Logger("pool")
 
-    init(index: Int, slot: Int, listenFD: Int32, wake: WakePipe, state: WorkerState, scoreboard: Scoreboard,
-         options: PoolOptions, poolStatus: PoolStatus, factory: any ResponderFactory) {
+    init(index: Int, slot: Int, listening: ListeningSocket, wake: WakePipe, events: WorkerEvents, kept: KeptConnections,
+         activity: ThreadActivity, state: WorkerState, scoreboard: Scoreboard, options: PoolOptions,
+         poolStatus: PoolStatus, factory: any ResponderFactory) {
         self.index = index
         self.slot = slot
-        self.listenFD = listenFD
+        self.listening = listening
         self.wake = wake
+        self.events = events
+        self.kept = kept
+        self.activity = activity
         self.state = state
         self.scoreboard = scoreboard
         self.options = options
@@ -33,38 +41,64 @@ final class ResponderThread: Sendable {
 
     func run() {
         let responder = factory.makeResponder(thread: index, poolStatus: poolStatus)
-        let exchange = FastCGIRequest(listeningSocket: listenFD)
-        let waiter: AcceptorWait
-        do {
-            waiter = try AcceptorWait(listenFD: listenFD, wake: wake)
-        } catch {
-            log.error("cannot wait for connections", ["error": error.description])
-            return
-        }
+        let exchange = FastCGIRequest()
         while !state.draining.load(ordering: .relaxed) {
-            guard waiter.wait(timeoutMilliseconds: 1000) == .connection else { continue }
-            switch exchange.accept() {
-            case .wouldBlock:
+            let connection: Int32
+            switch events.wait(timeoutMilliseconds: 1000) {
+            case .connection:
+                let accepted = listening.accept(ioTimeoutSeconds: options.ioTimeoutSeconds)
+                events.rearmListening()
+                switch accepted {
+                case .connection(let fd):
+                    connection = fd
+                case .none:
+                    continue
+                case .failed(let error):
+                    // Out of descriptors, most likely: back off instead of spinning on a socket that stays readable.
+                    log.warning("accept failed", ["error": error.description])
+                    sleep(seconds: 0.01)
+                    continue
+                }
+            case .parked(let tag):
+                guard let fd = kept.claim(tag) else { continue }
+                connection = fd
+            case .wake, .timeout:
                 continue
-            case .failed(let code):
-                log.warning("accept failed", ["errno": code])
-                sleep(seconds: 0.01)
-                continue
-            case .accepted:
-                serve(exchange, responder: responder)
             }
+            serve(connection, exchange: exchange, responder: responder)
         }
     }
 
-    private func serve(_ exchange: FastCGIRequest, responder: any Responder) {
+    /// Serves one request from `connection`, then parks the connection (kept) or closes it.
+    private func serve(_ connection: Int32, exchange: FastCGIRequest, responder: any Responder) {
+        activity.reading(connection)
+        guard exchange.read(from: connection) else {
+            // Ended, broken, or cut off by the watchdog before its parameters were in.
+            activity.idle()
+            ConnectedSocket.close(connection)
+            return
+        }
+        var request = makeRequest(exchange)
+        guard activity.serving(request.method + " " + request.path) else {
+            // Cut off while its body was read: there is no whole request to answer.
+            _ = exchange.finish()
+            activity.idle()
+            ConnectedSocket.close(connection)
+            return
+        }
         let started = Monotonic.nanoseconds()
         scoreboard.add(slot, .busy)
-        var request = makeRequest(exchange)
         let response = responder.respond(to: request)
         exchange.write(response.cgiHead())
         if request.method != "HEAD" { exchange.write(response.body) }
-        exchange.finish()
+        let keep = exchange.finish()
         request.body = []
+        activity.idle()
+        if keep && !state.draining.load(ordering: .relaxed) {
+            kept.park(connection)
+        } else {
+            ConnectedSocket.close(connection)
+        }
 
         let seconds = Double(Monotonic.nanoseconds() - started) / 1e9
         scoreboard.subtract(slot, .busy)

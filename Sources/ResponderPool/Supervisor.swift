@@ -15,7 +15,10 @@ final class Supervisor {
     private let options: PoolOptions
     private let scoreboard: Scoreboard
     private let socket: ListeningSocket
-    private let spawn: (_ slot: Int) throws(SystemError) -> Int32
+    /// The configuration new workers start with: the last one `load` returned without an error.
+    private var configuration: PoolConfiguration
+    private let load: () throws(PoolStartError) -> [UInt8]
+    private let spawn: (_ slot: Int, _ configuration: PoolConfiguration) throws(SystemError) -> Int32
     private let log = Logger("pool")
 
     private var workers: [Int32: Worker] = [:]
@@ -25,13 +28,15 @@ final class Supervisor {
     private var replacement: (new: Int32, old: Int32)?
     private var recentCrashes: [Double] = []
     private var nextSpawnAllowed = 0.0
-    private var exitStatus: Int32 = 0
 
-    init(options: PoolOptions, scoreboard: Scoreboard, socket: ListeningSocket,
-         spawn: @escaping (_ slot: Int) throws(SystemError) -> Int32) {
+    init(options: PoolOptions, scoreboard: Scoreboard, socket: ListeningSocket, configuration: PoolConfiguration,
+         load: @escaping () throws(PoolStartError) -> [UInt8],
+         spawn: @escaping (_ slot: Int, _ configuration: PoolConfiguration) throws(SystemError) -> Int32) {
         self.options = options
         self.scoreboard = scoreboard
         self.socket = socket
+        self.configuration = configuration
+        self.load = load
         self.spawn = spawn
     }
 
@@ -60,7 +65,7 @@ final class Supervisor {
         }
         socket.close(removeFile: true)
         log.info("pool stopped")
-        return exitStatus
+        return 0
     }
 
     private func handle(_ signal: Int32) {
@@ -78,6 +83,16 @@ final class Supervisor {
             for pid in workers.keys { Signals.send(Signals.kill, to: pid) }
         case Signals.hangUp:
             guard shutdownDeadline == nil else { return }
+            // The new configuration is loaded and checked here, before any worker is touched: one that does not
+            // load leaves the pool as it is (and later replacements start with the old one).
+            do {
+                configuration = try PoolConfiguration(try load())
+            } catch {
+                scoreboard.add(.failedReloads)
+                log.error("reload refused: the configuration does not load; the workers keep the last good one",
+                          ["error": error.description])
+                return
+            }
             scoreboard.add(.reloads)
             reloadQueue = workers.filter { !$0.value.retiring }.map(\.key).sorted()
             log.info("reload: replacing workers one by one", ["workers": reloadQueue.count])
@@ -109,12 +124,13 @@ final class Supervisor {
                 scoreboard.add(.recycled)
                 continue
             }
-            if reason == .exited(78) {
-                log.error("worker refused to start: configuration error; stopping the pool", ["pid": pid])
-                exitStatus = 78
-                shutdownDeadline = Monotonic.seconds() + options.drainTimeoutSeconds
-                for other in Array(workers.keys) { retire(other) }
-                continue
+            if replacement?.new == pid {
+                // A reload's new worker died before it accepted: the old workers keep serving, the reload stops.
+                scoreboard.add(.failedReloads)
+                log.error("reload stopped: a new worker died before it served; the old workers keep serving",
+                          ["pid": pid, "reason": reason.description])
+                replacement = nil
+                reloadQueue.removeAll()
             }
             scoreboard.add(.crashes)
             log.error("worker died; replacing it", ["pid": pid, "reason": reason.description,
@@ -172,7 +188,7 @@ final class Supervisor {
         scoreboard.setState(slot, .starting)
         scoreboard.set(slot, .startedAt, UInt64(WallClock.epochSeconds()))
         do throws(SystemError) {
-            let pid = try spawn(slot)
+            let pid = try spawn(slot, configuration)
             scoreboard.set(slot, .pid, UInt64(pid))
             workers[pid] = Worker(slot: slot, startedAt: Monotonic.seconds())
             return pid

@@ -44,6 +44,29 @@ public final class Database {
         try attempt(writing: true) { connection in try connection.transaction { try body(connection) } }
     }
 
+    /// Runs `body` in a transaction that is always rolled back: a dry run of writes, which PostgreSQL checks as
+    /// it would the real ones and then forgets (sequences aside). Safe to repeat, like a read.
+    func rolledBack<T>(_ body: (Connection) throws -> T) throws(StoreError) -> T {
+        try attempt(writing: false) { connection in
+            _ = try connection.query("BEGIN")
+            let value: T
+            do {
+                value = try body(connection)
+            } catch {
+                _ = try? connection.query("ROLLBACK")
+                throw error
+            }
+            _ = try connection.query("ROLLBACK")
+            return value
+        }
+    }
+
+    /// Cuts every command to `deadline` (a request's time; nil lifts it): a command that would end later is given
+    /// up at the deadline (503), and none is sent once it has passed.
+    public func limitCommands(until deadline: Deadline?) {
+        connection.limit = deadline
+    }
+
     /// True when PostgreSQL answers a trivial query within `timeout` seconds.
     public func ping(timeout: Double) -> Bool {
         do {

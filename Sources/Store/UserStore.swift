@@ -53,7 +53,11 @@ public struct UserStore {
                 active_wrapped = coalesce($7, u.active_wrapped),
                 active_release_radar = coalesce($8, u.active_release_radar),
                 token_state = 'ok', token_state_reason = NULL, token_state_at = now(), updated_at = now()
+            WHERE NOT $12 OR u.spotify_user_id IS NULL OR u.spotify_user_id = EXCLUDED.spotify_user_id
             RETURNING \(Column.selectList)
+            """)
+        static let binding = PreparedStatement("""
+            SELECT spotify_user_id, refresh_token_ciphertext FROM users WHERE email = $1
             """)
         static let setEnrolment = PreparedStatement("""
             UPDATE users SET active_wrapped = coalesce($2, active_wrapped),
@@ -110,6 +114,10 @@ public struct UserStore {
         public var releaseRadarPlaylistID: FieldUpdate<String> = .keep
         public var wrapped: Bool?
         public var releaseRadar: Bool?
+        /// When true, a row bound to another Spotify id is left as it is and `enrol` throws `.conflict` (a write
+        /// under the legacy shared token may not rebind a row, SPEC §5.1). The check is part of the statement,
+        /// so a row created or rebound since the caller looked is refused too.
+        public var refuseRebinding = false
 
         public init(userID: String, refreshToken: String) {
             self.userID = userID
@@ -119,16 +127,49 @@ public struct UserStore {
 
     /// Creates or updates a user with a new refresh token (stored encrypted) in one statement: marks the account
     /// active, clears `needs_reauth`, and sets only the flags and fields given. `.conflict` when the Spotify id
-    /// belongs to another email.
+    /// belongs to another email, or (with `refuseRebinding`) when the row is bound to another Spotify id.
     public func enrol(_ email: Email, _ enrolment: Enrolment) throws(StoreError) -> User {
         let ciphertext = try seal(enrolment.refreshToken, for: email)
         let user = try database.write(SQL.enrol, [
             email, enrolment.userID, Bytea(ciphertext), enrolment.displayName.value, enrolment.avatarURL.value,
             enrolment.releaseRadarPlaylistID.value, enrolment.wrapped, enrolment.releaseRadar,
             enrolment.displayName.isSet, enrolment.avatarURL.isSet, enrolment.releaseRadarPlaylistID.isSet,
+            enrolment.refuseRebinding,
         ], UserStore.firstUser)
-        guard let user else { throw .fault("the enrolment upsert returned no row") }
+        guard let user else {
+            guard enrolment.refuseRebinding else { throw .fault("the enrolment upsert returned no row") }
+            throw .conflict("\(email) is bound to another Spotify account")
+        }
         return user
+    }
+
+    /// What a row is bound to, as a write under the legacy shared token is checked against it (SPEC §5.1).
+    public struct Binding: Sendable, Equatable {
+        /// The row's Spotify id; nil when it has none yet.
+        public let spotifyUserID: String?
+        /// True when the refresh token offered is the one stored (compared after decrypting, in constant time).
+        /// False when none is stored, or when the stored one does not decrypt (the offered token then has to be
+        /// confirmed like any new one).
+        public let holdsStoredRefreshToken: Bool
+
+        public init(spotifyUserID: String?, holdsStoredRefreshToken: Bool) {
+            self.spotifyUserID = spotifyUserID
+            self.holdsStoredRefreshToken = holdsStoredRefreshToken
+        }
+    }
+
+    /// The binding of `email`'s row, with `refreshToken` compared to the stored one; nil when there is no row.
+    /// The plaintext never leaves the store.
+    public func binding(_ email: Email, offering refreshToken: String) throws(StoreError) -> Binding? {
+        let row = try database.read(SQL.binding, [email]) { result in
+            try result.first.map { row in (try row.decode(0, as: String?.self), try row.decode(1, as: Bytea?.self)) }
+        }
+        guard let (spotifyUserID, stored) = row else { return nil }
+        var holds = false
+        if let stored, let plaintext = try? keys.open(stored.bytes, email: email.value) {
+            holds = ConstantTime.equals(Array(plaintext.utf8), Array(refreshToken.utf8))
+        }
+        return Binding(spotifyUserID: spotifyUserID, holdsStoredRefreshToken: holds)
     }
 
     /// Sets enrolment flags of an existing user (nil leaves a flag as it is); nil when the user does not exist.

@@ -67,16 +67,24 @@ public struct WeekStore {
     /// exactly this one (nothing written, its ETag unchanged).
     @discardableResult
     public func save(_ week: RadarWeek) throws(StoreError) -> Bool {
+        try database.write(WeekStore.saveStatement, WeekStore.saveParameters(week)) { result in result.rowCount == 1 }
+    }
+
+    /// The statement of `save` (one row back when the week was written), shared with the importer (ImportStore).
+    static var saveStatement: PreparedStatement { SQL.save }
+
+    /// The row of a week as `save` writes it ($1…$12).
+    static func saveParameters(_ week: RadarWeek) -> [any PostgresEncodable] {
         var writer = JSONWriter(capacity: 256 + 320 * week.releases.count)
         writer.beginArray()
         for release in week.releases { release.write(to: &writer) }
         writer.endArray()
         let stats = week.stats
-        return try database.write(SQL.save, [
+        return [
             week.email, week.week.key, week.week.start, week.week.end, JSONText(String(decoding: writer.bytes, as: UTF8.self)),
             stats.artistCount, stats.releaseCount, stats.trackCount, stats.albumCount, stats.singleCount, week.playlistID,
             Int(week.createdAt.seconds),
-        ]) { result in result.rowCount == 1 }
+        ]
     }
 
     private static func decodeWeek(_ row: NamedRow<Column>, email: Email) throws -> RadarWeek {

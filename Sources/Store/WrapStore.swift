@@ -139,13 +139,19 @@ public struct WrapStore {
 
     /// Stores a wrap (replacing one for the same month).
     public func save(_ wrap: Wrap) throws(StoreError) {
+        try database.write(SQL.save, WrapStore.saveParameters(wrap))
+    }
+
+    /// The row of a wrap as `save` writes it ($1…$14): its columns, the genre pairs in score order and the
+    /// rendered API JSON. The importer writes wraps with the same parameters (ImportStore).
+    static func saveParameters(_ wrap: Wrap) -> [any PostgresEncodable] {
         let api = String(decoding: wrap.apiJSON(), as: UTF8.self)
         let genres = WrapStore.genreScoresJSON(wrap.genres)
-        try database.write(SQL.save, [
+        return [
             wrap.email, wrap.month, wrap.topTrackIDs.shortTerm, wrap.topTrackIDs.mediumTerm, wrap.topTrackIDs.longTerm,
             wrap.topArtistIDs.shortTerm, wrap.topArtistIDs.mediumTerm, wrap.topArtistIDs.longTerm, JSONText(genres),
             wrap.playlistID, wrap.firstHalfPlaylistID, wrap.yearPlaylistID, Int(wrap.createdAt.seconds), api,
-        ])
+        ]
     }
 
     /// A stored wrap, read back from its columns (a resumed job continues from it).

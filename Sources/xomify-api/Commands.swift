@@ -1,6 +1,7 @@
 import API
 import Auth
 import Configuration
+import HTTP
 import JSON
 import Log
 import Model
@@ -8,26 +9,53 @@ import Platform
 import ResponderPool
 import Store
 
-/// `xomify-api`: validate the settings, then run the pool (supervisor or worker, decided by the pool).
+/// `xomify-api`: the supervisor loads and checks the settings (and again on each SIGHUP) and runs the pool.
 func serve(_ configuration: Configuration) -> Int32 {
     let options: PoolOptions
+    let initial: [UInt8]
     do {
         options = try APISettings.poolOptions(configuration)
-        // Refuse a bad configuration before any worker starts (each worker reads it again).
-        if !Pool.isWorker { _ = try APISettings.application(configuration) }
+        initial = try APISettings.snapshot(configuration).encoded()
     } catch {
         printError("xomify-api: \(error)")
         return 78
     }
-    if !Pool.isWorker {
-        Logger("api").info("starting", ["settings": configuration.describe()])
-    }
-    return Pool.run(options: options) { () throws(PoolStartError) in
+    Logger("api").info("starting", ["settings": configuration.describe()])
+    return Pool.run(options: options, configuration: initial, load: { () throws(PoolStartError) in
+        // The file and the secrets as they are now (a reload re-reads them); the flags of the command line stay.
         do {
-            return try APIApplication(settings: APISettings.application(configuration))
+            let current = try Configuration.load(arguments: Array(Environment.arguments().dropFirst()),
+                                                 environment: Environment.all())
+            return try APISettings.snapshot(current).encoded()
         } catch {
             throw PoolStartError("\(error)")
         }
+    }, makeFactory: makeApplication)
+}
+
+/// A pool worker: it starts from the configuration its supervisor last loaded successfully, never from the files.
+func serveAsWorker() -> Int32 {
+    let snapshot: ConfigurationSnapshot
+    let options: PoolOptions
+    do {
+        guard let bytes = Pool.inheritedConfiguration() else { throw PoolStartError("no configuration from the supervisor") }
+        snapshot = try ConfigurationSnapshot(decoding: bytes)
+        LogSettings.level = LogLevel(name: try snapshot.configuration.choice(Settings.logLevel, LogLevel.allCases.map(\.name))) ?? .info
+        options = try APISettings.poolOptions(snapshot.configuration)
+    } catch {
+        printError("xomify-api worker: \(error)")
+        return 78
+    }
+    let bytes = snapshot.encoded()
+    return Pool.run(options: options, configuration: bytes, load: { () throws(PoolStartError) in bytes },
+                    makeFactory: makeApplication)
+}
+
+private func makeApplication(_ bytes: [UInt8]) throws(PoolStartError) -> any ResponderFactory {
+    do {
+        return try APIApplication(settings: APISettings.application(ConfigurationSnapshot(decoding: bytes)))
+    } catch {
+        throw PoolStartError("\(error)")
     }
 }
 
@@ -61,8 +89,9 @@ func migrate(_ configuration: Configuration) -> Int32 {
 /// systemd's `ExecReload=` runs it before the SIGHUP, as `nginx -t` comes before an nginx reload.
 func checkConfig(_ configuration: Configuration) -> Int32 {
     do {
-        _ = try APISettings.poolOptions(configuration)
-        _ = try APISettings.application(configuration)
+        // What the supervisor loads on a SIGHUP and hands its new workers: the pool's options, the secrets, the
+        // token key ring, the JWT secret's length, the application's settings.
+        _ = try APISettings.snapshot(configuration)
         let directory = try configuration.required(Settings.sqlDirectory)
         do { _ = try Migrator.load(directory: directory) } catch {
             throw ConfigurationError(Settings.sqlDirectory.name, error.description)
@@ -136,7 +165,7 @@ func mintToken(_ configuration: Configuration, arguments: [String]) -> Int32 {
     }
     let user: User?
     do {
-        user = try UserDirectory(database: Database(conninfo: conninfo, options: .administration)).user(email)
+        user = try UserLookup(database: Database(conninfo: conninfo, options: .administration)).user(email)
     } catch {
         Console.error("xomify-api: mint-token: the database cannot be read: \(error)")
         return 69
@@ -151,7 +180,12 @@ func mintToken(_ configuration: Configuration, arguments: [String]) -> Int32 {
     if let id = user.spotifyUserID { claims.append("userId", .string(id)) }
     claims.append("iat", .number(JSONNumber(Int(issued))))
     claims.append("exp", .number(JSONNumber(Int(issued + lifetime))))
-    Console.out(JWT(secret: secret).sign(claims))
+    do {
+        Console.out(try JWT(secret: secret).sign(claims))
+    } catch {
+        Console.error("xomify-api: mint-token: cannot sign: \(error)")
+        return 70
+    }
     return 0
 }
 

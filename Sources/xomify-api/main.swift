@@ -1,5 +1,5 @@
 // xomify-api: the FastCGI responder pool serving the Xomify API, and its commands (`migrate`, `check-config`,
-// `mint-token`).
+// `mint-token`, `import-dynamodb`).
 import Configuration
 import Log
 import Platform
@@ -19,14 +19,25 @@ let usage = """
                                             with the JWT secret (DURATION: 90s, 10m, 2h, up to 7d; default
                                             10m). Exit 64 usage, 67 no such user, 69 database unavailable,
                                             78 settings
+           xomify-api import-dynamodb [--dry-run] [SETTINGS] PATH…
+                                            import the old system's DynamoDB tables (users first, then
+                                            history) and print counts per table; PATH is an S3 export's
+                                            folder (AWSDynamoDB/<id>), the AWSDynamoDB folder, a manifest,
+                                            a scan page (aws dynamodb scan --output json) or a folder of
+                                            them. Idempotent. --dry-run writes nothing. Exit status: 0 done
+                                            (skipped records are listed), 1 a file unread or the database
+                                            gone (run it again), 64 usage, 66 a PATH unusable, 78 settings.
 
-    Signals: SIGTERM or SIGINT drain in-flight requests and stop; SIGHUP replaces the workers one by one
-    (they re-read the configuration file and the secrets, but keep the supervisor's environment and
-    executable: a new binary or a new environment needs a restart); SIGQUIT stops at once.
+    Signals: SIGTERM or SIGINT drain in-flight requests and stop; SIGHUP re-reads the configuration file and the
+    secrets and, if they load, replaces the workers one by one (if not: one log line naming the setting, the
+    workers keep the last good configuration, and the status page counts a failed reload). A reload keeps the
+    supervisor's environment and executable (workers run the supervisor's own binary): a new binary or a new
+    environment needs a restart. SIGQUIT stops at once.
     """
 
 /// Reads the settings (exit 78 on a bad one) and runs the command.
 func main() -> Int32 {
+    if Pool.isWorker { return serveAsWorker() }
     let configuration: Configuration
     do {
         configuration = try Configuration.load(arguments: Array(Environment.arguments().dropFirst()),
@@ -49,6 +60,8 @@ func main() -> Int32 {
         return checkConfig(configuration)
     case let arguments where arguments.first == "mint-token":
         return mintToken(configuration, arguments: Array(arguments.dropFirst()))
+    case let arguments where arguments.first == "import-dynamodb":
+        return importDynamoDB(configuration, arguments: Array(arguments.dropFirst()))
     default:
         printError("xomify-api: unexpected arguments \(configuration.remainingArguments.joined(separator: " ")); see --help")
         return 64

@@ -2,10 +2,14 @@ import Crypto
 import XCTest
 
 final class CryptoTests: XCTestCase {
-    func testHMACSHA256MatchesRFC4231() {
+    func testHMACSHA256MatchesRFC4231() throws {
         // RFC 4231 test case 2.
-        let mac = Digest.hmacSHA256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
+        let mac = try Digest.hmacSHA256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
         XCTAssertEqual(Hex.encode(mac), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        // No key is refused rather than answered with a buffer of zeros.
+        XCTAssertThrowsError(try Digest.hmacSHA256(key: [], message: [1])) { error in
+            XCTAssertEqual(error as? CryptoError, .invalidKeyLength(expected: 32, actual: 0))
+        }
     }
 
     func testSHA256() {

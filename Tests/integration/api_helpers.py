@@ -63,13 +63,19 @@ def enrol(api, email=None, **fields):
 def sandbox_access_token(rig, index):
     """An access token of the sandbox's user number `index`, got like a client does (refresh-token grant)."""
     user = rig.sandbox.get("/_sandbox/users")["users"][index]
+    return user, spotify_refresh(rig, user["refreshToken"])["access_token"]
+
+
+def spotify_refresh(rig, refresh_token):
+    """The sandbox's token endpoint answer to a refresh with `refresh_token`, asked as the apps ask Spotify
+    (`refresh_token` in it when the sandbox rotates tokens)."""
     request = urllib.request.Request(
         rig.sandbox.url + "/api/token",
-        data=urllib.parse.urlencode({"grant_type": "refresh_token", "refresh_token": user["refreshToken"]}).encode(),
+        data=urllib.parse.urlencode({"grant_type": "refresh_token", "refresh_token": refresh_token}).encode(),
         headers={"Authorization": "Basic " + base64.b64encode(b"sandbox-client:sandbox-secret").decode(),
                  "Content-Type": "application/x-www-form-urlencoded"})
     with urllib.request.urlopen(request, timeout=30) as response:
-        return user, json.loads(response.read())["access_token"]
+        return json.loads(response.read())
 
 
 def jwt_claims(token):

@@ -231,7 +231,10 @@ def test_non_ascii_emails_fold_consistently(rig, local):
 
 
 def test_legacy_tokens_when_allowed(make_rig):
-    rig = make_rig(sandbox=False, workers=1, threads=2, settings={"XOMIFY_LEGACY_TOKENS": "allow"})
+    rig = make_rig(workers=1, threads=2, settings={"XOMIFY_LEGACY_TOKENS": "allow"})
+    # A refresh token posted under the legacy token is stored only once Spotify confirms it is the account's
+    # (test_legacy_takeover.py): a sandbox user's real one.
+    owner = rig.sandbox.get("/_sandbox/users")["users"][0]
     legacy = make_jwt(rig.jwt_secret, {"iat": int(time.time()), "app": "xomify-ios"})
     api = Api(rig.https_port, token=legacy)
     email = unique_email("legacy")
@@ -249,7 +252,7 @@ def test_legacy_tokens_when_allowed(make_rig):
     # No userId claim to default to: the body must carry it.
     refused.append(api.post("/user/update", {"email": email, "refreshToken": new_refresh_token()}))
     assert_error(refused[-1], 400, "invalid_input", missing=["userId"])
-    created = api.post("/wrapped/data", {"email": email, "userId": "legacy-sp", "refreshToken": new_refresh_token(),
+    created = api.post("/wrapped/data", {"email": email, "userId": owner["id"], "refreshToken": owner["refreshToken"],
                                          "active": True})
     served.append(created)
     assert created.status == 200 and created.json() == "User Opted into Monthly Wrapped Success."
@@ -258,7 +261,7 @@ def test_legacy_tokens_when_allowed(make_rig):
     assert data.json() == {"active": True, "activeWrapped": True, "activeReleaseRadar": False, "wraps": []}
     user = api.get(f"/user/data?email={email}")
     served.append(user)
-    assert user.json()["userId"] == "legacy-sp"
+    assert user.json()["userId"] == owner["id"]
     # Still only with a valid signature.
     forged = make_jwt("not-the-secret-but-long-enough-to-be-one", {"iat": int(time.time())})
     forged_answer = api.get(f"/wrapped/data?email={email}", token=forged)

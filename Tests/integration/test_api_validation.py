@@ -350,3 +350,26 @@ def test_many_unknown_fields_are_listed(caller):
                          missing=["refreshToken", "wrappedEnrolled", "releaseRadarEnrolled"],
                          unexpected=[f"k{i}" for i in range(3000)])
     assert len(error["fields"]["unexpected"]) == 3000
+
+
+@pytest.mark.parametrize("operation,path", [(o, p) for o, p in ROUTE_PATHS if o.method == "POST"],
+                         ids=[f"{o.method} {p}" for o, p in ROUTE_PATHS if o.method == "POST"])
+def test_a_query_string_on_a_post_is_refused_like_unknown_fields(caller, operation, path):
+    """A POST takes its fields from the body: `POST /user/update?email=<another user>` must not be accepted and
+    the query quietly ignored."""
+    api = caller if not operation.public else Api(caller.port)
+    token = "default" if not operation.public else None
+    response = api.request("POST", path + "?email=someone-else%40xomify.test&x=1", body=operation.valid_input(),
+                           token=token)
+    assert_error(response, 400, "invalid_input", unexpected=["email", "x"])
+
+
+def test_del_and_c1_controls_are_refused_in_text_fields(caller):
+    for bad in ["del\u007f", "c1\u0085next", "csi\u009b", "\u0080"]:
+        for field in ("displayName", "avatar"):
+            response = caller.post("/user/update", {"refreshToken": new_refresh_token(), field: bad})
+            assert_error(response, 400, "invalid_input", invalid=[field])
+        response = caller.post("/user/update", {"refreshToken": new_refresh_token(), "userId": "u" + bad})
+        assert_error(response, 400, "invalid_input", invalid=["userId"])
+    # Other non-ASCII text is fine, including the Unicode line separators (not controls).
+    assert caller.post("/user/update", {"refreshToken": new_refresh_token(), "displayName": "Zoë\u2028Ǆ"}).status == 200

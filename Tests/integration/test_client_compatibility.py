@@ -12,7 +12,8 @@ import time
 import pytest
 
 from api_client import Api
-from api_helpers import insert_week, insert_wrap, make_release, sandbox_access_token, utc_today, week_start
+from api_helpers import (insert_week, insert_wrap, make_release, sandbox_access_token, spotify_refresh, utc_today,
+                         week_start)
 from xomify_rig import make_jwt
 
 OLD_WEB = "https://xomify.com"
@@ -148,12 +149,23 @@ def test_the_old_ios_app(compat_rig):
     user, _ = sandbox_access_token(rig, 6)
     email = user["email"]
     app = App(rig, shared_token(rig), prefix="/dev")  # a native app: no Origin, no preflight
-    # After sign-in, and whenever Spotify rotates its refresh token.
-    for token in (user["refreshToken"], user["refreshToken"] + "-rotated"):
+    # After sign-in, and whenever Spotify rotates its refresh token: the app posts the token Spotify gave it (under
+    # the shared token, a new one is stored once Spotify confirms it is this account's, SPEC §5.1).
+    def post_profile(refresh_token):
         posted = app.call("POST", "/user/user-table", {"email": email, "userId": user["id"],
-                                                        "displayName": user["displayName"], "refreshToken": token})
+                                                        "displayName": user["displayName"], "refreshToken": refresh_token})
         assert posted.status == 200, posted
         check_user(posted.json(), email.lower())
+
+    post_profile(user["refreshToken"])
+    # The app refreshes with Spotify, which rotates the token, and posts the new one.
+    rig.sandbox.post("/_sandbox/config", {"rotateRefreshTokens": True})
+    try:
+        rotated = spotify_refresh(rig, user["refreshToken"])["refresh_token"]
+    finally:
+        rig.sandbox.post("/_sandbox/config", {"rotateRefreshTokens": False})
+    assert rotated != user["refreshToken"]
+    post_profile(rotated)
     # The enrolment toggle with the old keys.
     toggled = app.call("POST", "/user/user-table", {"email": email, "activeWrapped": True, "activeReleaseRadar": False})
     assert toggled.json()["activeWrapped"] is True and toggled.json()["activeReleaseRadar"] is False

@@ -831,7 +831,7 @@ def test_backup_restored_into_a_fresh_cluster_answers_the_same_etags(host):
 
 
 def test_removal_leaves_nothing_behind(host):
-    assert "test is successful" in host.step("step_21_removal")
+    assert "test is successful" in host.step("step_22_removal")
     for path in ("etc/xomify", "etc/ssl/xomify", "etc/nginx/xomify", "etc/nginx/sites-enabled/xomify",
                  "etc/nginx/sites-available/xomify", "usr/local/share/xomify", "usr/local/src/xomify",
                  "run/xomify/api.sock", "var/www/acme"):

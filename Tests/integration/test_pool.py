@@ -109,6 +109,52 @@ def test_sighup_replaces_every_worker_with_no_failed_request(make_rig):
     assert Api(rig.https_port).get("/status").json()["pool"]["reloads"] == 1
 
 
+@pytest.mark.parametrize("breakage", ["file line", "short secret"])
+def test_a_reload_that_does_not_load_keeps_the_pool_serving(make_rig, breakage):
+    """SIGHUP (what `systemctl reload` sends) after a typo: the old workers keep serving, one log line names the
+    setting, the status page counts a failed reload; a worker that crashes while the file is bad is replaced with
+    the configuration the pool last loaded. Then the file is mended and a reload goes through."""
+    rig = make_rig(sandbox=False)
+    config = os.path.join(rig.directory, "xomify.conf")
+    before = sorted(rig.worker_pids())
+    with RequestLoop(rig.https_port, "/health", threads=4) as loop:
+        loop.wait_for(100)
+        if breakage == "file line":
+            with open(config, "a") as f:
+                f.write("XOMIFY_WORKRES = 3\n")  # a typo: an unknown setting
+            setting = "XOMIFY_WORKRES"
+        else:
+            with open(rig.jwt_secret_file, "w") as f:
+                f.write("too-short\n")
+            setting = "XOMIFY_JWT_SECRET_FILE"
+        rig.pool.send_signal(signal.SIGHUP)
+        wait_until(lambda: Api(rig.https_port).get("/status").json()["pool"]["failedReloads"] == 1, 20,
+                   what="the failed reload counted")
+        refused = [line for line in open(rig.pool_log, errors="replace") if "reload refused" in line]
+        assert len(refused) == 1 and setting in refused[0], refused
+        assert sorted(rig.worker_pids()) == before
+        # A crash while the file is bad: the replacement starts with the last good configuration.
+        os.kill(before[0], signal.SIGKILL)
+        wait_until(lambda: before[0] not in rig.worker_pids() and len(rig.worker_pids()) == rig.workers, 20,
+                   what="the killed worker replaced")
+        count = len(loop.results)
+        loop.wait_for(count + 200)
+    # Only what the killed worker held may be lost (nginx answers those 503), never a refused reload's doing.
+    assert len(loop.failures) <= rig.threads and all(f[0] == 503 for f in loop.failures), loop.failures
+    status = Api(rig.https_port).get("/status").json()["pool"]
+    assert status["liveWorkers"] == rig.workers and status["reloads"] == 0
+    # Mended: the next reload replaces every worker.
+    if breakage == "file line":
+        open(config, "w").write("# mended\n")
+    else:
+        open(rig.jwt_secret_file, "w").write(rig.jwt_secret + "\n")
+    current = set(rig.worker_pids())
+    rig.pool.send_signal(signal.SIGHUP)
+    wait_until(lambda: not (set(rig.worker_pids()) & current) and len(rig.worker_pids()) == rig.workers, 20,
+               what="every worker replaced")
+    assert Api(rig.https_port).get("/status").json()["pool"]["reloads"] == 1
+
+
 def test_sigterm_lets_an_in_flight_request_finish_then_exits(make_rig):
     # The request waits on a lock for as long as the test holds it: a statement_timeout far above the test's
     # needs keeps the pool's own deadline out of the way.

@@ -15,7 +15,7 @@ enum AuthHandlers {
         try input.finish()
         guard let accessToken else { throw APIError.internalError }
 
-        let profile = try context.services.spotify.profile(accessToken: accessToken)
+        let profile = try context.services.spotify.profile(accessToken: accessToken, deadline: context.deadline)
         let users = context.services.users
         // SPEC §5.3: the user row with that Spotify id, else the email given, else the profile's, else (profiles of
         // development-mode apps carry none, and later clients send only the access token) an address of the
@@ -42,7 +42,7 @@ enum AuthHandlers {
         claims.append("userId", .string(profile.id))
         claims.append("iat", .number(JSONNumber(Int(issued))))
         claims.append("exp", .number(JSONNumber(Int(expires))))
-        let token = context.services.jwt.sign(claims)
+        let token = try context.services.jwt.sign(claims)
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("token"); writer.string(token)

@@ -61,7 +61,7 @@ enum UserHandlers {
             enrolment.avatarURL = avatar
             enrolment.wrapped = wrapped
             enrolment.releaseRadar = releaseRadar
-            user = try users.enrol(email, enrolment)
+            user = try context.enrol(email, enrolment)
         } else {
             guard let updated = try users.setEnrolment(email, wrapped: wrapped, releaseRadar: releaseRadar) else {
                 throw APIError.notFound("No such user; send refreshToken to create it")

@@ -87,7 +87,7 @@ enum WrappedHandlers {
         var enrolment = UserStore.Enrolment(userID: userID, refreshToken: refreshToken)
         enrolment.wrapped = active
         if let releaseRadarID { enrolment.releaseRadarPlaylistID = .set(releaseRadarID) }
-        _ = try context.services.users.enrol(email, enrolment)
+        _ = try context.enrol(email, enrolment)
         return .okJSON(JSON.string("User Opted into Monthly Wrapped Success.").serialized(), etag: nil)
     }
 }

@@ -2,6 +2,8 @@
 #ifndef XOMIFY_CSYSTEMSHIM_H
 #define XOMIFY_CSYSTEMSHIM_H
 
+#include <stdint.h>
+
 // Deliver `signal` to this process when its parent dies; 0 on success, else errno.
 int xsys_set_parent_death_signal(int signal);
 
@@ -17,19 +19,31 @@ int xsys_unix_listen_queue(int fd, unsigned int *queued, unsigned int *backlog);
 
 
 
-// An epoll set for one acceptor thread: the listening socket with EPOLLEXCLUSIVE (a new connection wakes one
-// waiting thread, not all of them) and a wake descriptor without it (a drain wakes everyone). The epoll fd, or
-// -errno.
-int xsys_acceptor_epoll(int listen_fd, int wake_fd);
+// A worker's event set, one epoll instance its responder threads all wait on (epoll wakes one waiting thread per
+// event, so a connection wakes one thread, not all of them): the listening socket (tag 0) and each parked
+// connection (its own tag, >= 2^32) are registered one-shot, so that exactly one thread takes each event until the
+// socket is armed again; the wake descriptor (tag 1) is level-triggered and never read, so a drain wakes everyone.
+// The epoll fd, or -errno.
+int xsys_worker_events(int listen_fd, int wake_fd);
 
-// Waits on such a set: 1 for a connection, 2 for the wake descriptor (which wins), 0 on timeout, or -errno.
-// (Not the descriptor itself: an inherited listening socket is fd 0.)
-int xsys_acceptor_wait(int epoll_fd, int wake_fd, int timeout_ms);
+// Waits for one event: 1 and its tag, 0 on timeout (or a signal), or -errno.
+int xsys_worker_wait(int events_fd, int timeout_ms, uint64_t *tag);
+
+// Arms a one-shot registration again (after the thread that took its event is done with it); 0 or -errno.
+int xsys_worker_rearm(int events_fd, int fd, uint64_t tag);
+
+// Registers a parked connection (EPOLLIN | EPOLLRDHUP, one-shot) with `tag`; 0 or -errno.
+int xsys_worker_park(int events_fd, int fd, uint64_t tag);
+
+// Removes a registration; 0 or -errno.
+int xsys_worker_unpark(int events_fd, int fd);
+
+// accept4(listen_fd, SOCK_CLOEXEC) (glibc declares it only under _GNU_SOURCE): the connection, or -errno.
+int xsys_accept_cloexec(int listen_fd);
 
 // glibc's malloc thresholds (mallopt M_MMAP_THRESHOLD and M_TRIM_THRESHOLD; malloc.h is not in Swift's Glibc).
 void xsys_malloc_thresholds(int mmap_threshold, int trim_threshold);
 
-#include <stdint.h>
 // Sequentially consistent atomics on plain memory (the shared scoreboard lives in an mmap'd region,
 // where Swift's Atomic type cannot be placed).
 uint64_t xsys_atomic_load(const uint64_t *address);

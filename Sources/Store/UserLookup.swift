@@ -3,7 +3,7 @@ import Postgres
 
 /// Looking users up by email without their refresh tokens, for administrative commands that hold no token key
 /// (`xomify-api mint-token`).
-public struct UserDirectory {
+public struct UserLookup {
     private let database: Database
 
     public init(database: Database) {
@@ -15,7 +15,7 @@ public struct UserDirectory {
 
     /// The user with this email (emails are stored lower-cased), or nil.
     public func user(_ email: Email) throws(StoreError) -> User? {
-        try database.read(UserDirectory.byEmail, [email]) { result in
+        try database.read(UserLookup.byEmail, [email]) { result in
             try result.rows(named: UserStore.Column.self).first.map(UserStore.decodeUser)
         }
     }
