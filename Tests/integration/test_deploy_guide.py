@@ -526,10 +526,14 @@ def test_every_command_run_comes_from_a_package_the_guide_installs(host):
     depends on, or that every Debian system has (priority required or important); and every package named
     exists in Debian 12."""
     named = open(host.path("run/xomify-test/apt-packages")).read().split()
+    installed = {line.split()[0] for line in subprocess.run(
+        ["dpkg-query", "-W", "-f=${Package} ${Status}\\n"] + named, capture_output=True, text=True).stdout.splitlines()
+        if line.endswith("install ok installed")}
+    policy = subprocess.run(["apt-cache", "policy"] + named, capture_output=True, text=True).stdout
+    candidates = {name for name, candidate in re.findall(r"(?m)^(\S+):\n\s+Installed: .*\n\s+Candidate: (.*)$", policy)
+                  if candidate != "(none)"}
     for package in named:
-        installed = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True)
-        candidate = subprocess.run(["apt-cache", "policy", package], capture_output=True, text=True).stdout
-        assert "install ok installed" in installed.stdout or re.search(r"Candidate: (?!\(none\))", candidate), \
+        assert package in installed or package in candidates, \
             f"step 1 installs {package}, which is not a Debian 12 package"
     closure = subprocess.run(["apt-cache", "depends", "--recurse", "--installed", "--no-recommends",
                               "--no-suggests", "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances"]
@@ -565,20 +569,25 @@ def test_every_command_run_comes_from_a_package_the_guide_installs(host):
             words = rest[:1]
         if words:
             commands.add(words[0])
-    problems = []
+    problems, paths = [], {}
     for command in sorted(commands):
-        if command in builtins or command.startswith(("step_", "/usr/local/", "/opt/swift/")) or command == "@@":
+        if command in builtins or command.startswith(("step_", "/usr/local/", "/opt/swift/")):
             continue
         path = command if command.startswith("/") else shutil.which(command, path="/usr/sbin:/usr/bin:/sbin:/bin")
         if path is None:
             problems.append(f"{command}: not found on this machine")
             continue
-        owner = None
-        for candidate in {path, os.path.realpath(path), path.replace("/usr/", "/", 1)}:
-            found = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True)
-            if found.returncode == 0:
-                owner = found.stdout.split(":")[0].split(",")[0].strip()
-                break
+        paths[command] = [path, os.path.realpath(path), path.replace("/usr/", "/", 1)]
+    # Which package owns each path, in one query (merged /usr: dpkg may know /bin/x rather than /usr/bin/x).
+    owners = {}
+    listing = subprocess.run(["dpkg", "-S"] + sorted({p for ps in paths.values() for p in ps}),
+                             capture_output=True, text=True).stdout
+    for line in listing.splitlines():
+        packages, _, owned = line.partition(": ")
+        owners.setdefault(owned.strip(), packages.split(",")[0].strip())
+    for command, candidates in paths.items():
+        path = candidates[0]
+        owner = next((owners[p] for p in candidates if p in owners), None)
         if owner is None:
             problems.append(f"{command} ({path}): no package owns it")
         elif owner not in allowed:
