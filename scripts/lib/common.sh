@@ -9,9 +9,11 @@ as_root() {
         log "need root for: $*"; return 1; fi
 }
 
-# Debian packages the build, the tests and the local run need.
+# Debian packages the build, the tests and the local run need. The second line: what the steps of docs/DEPLOY.md
+# run, which Tests/integration/test_deploy_guide.py runs on a scratch root with this machine's programs.
 APT_PACKAGES=(libfcgi-dev libpq-dev libcurl4-openssl-dev libssl-dev postgresql-15 postgresql-client-15 nginx openssl
-              python3 python3-pip ca-certificates util-linux procps systemd)
+              python3 python3-pip ca-certificates util-linux procps systemd
+              postgresql-client rsync git curl jq iproute2 adduser diffutils)
 
 install_missing() {
     local missing=()
