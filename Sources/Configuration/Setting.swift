@@ -79,8 +79,8 @@ public enum Settings {
 
     public static let all: [Setting] = [
         config, databaseURL, listen, workers, threads, maxRequests, maxBodyBytes, requestTimeoutMilliseconds,
-        requestReadTimeoutMilliseconds, keepAliveTimeoutMilliseconds, slowRequestMilliseconds, jwtSecretFile, tokenKeyFile, spotifyClientID, spotifyClientSecretFile, spotifyAPIURL,
-        spotifyAccountsURL, spotifyMaxRPS, spotifyConcurrency, spotifyDailyBudget, spotifyTimeoutMilliseconds,
+        requestReadTimeoutMilliseconds, keepAliveTimeoutMilliseconds, slowRequestMilliseconds, jwtSecretFile,
+        tokenKeyFile, spotifyClientID, spotifyClientSecretFile, spotifyAPIURL, spotifyAccountsURL, spotifyMaxRPS, spotifyConcurrency, spotifyDailyBudget, spotifyTimeoutMilliseconds,
         legacyTokens, adminEmails, logLevel, sqlDirectory, assetsDirectory, jobParallelism, jobLeaseSeconds,
         releaseRadarAppearsOn,
     ]
