@@ -4,7 +4,6 @@ that does not send its whole request in time holds no thread and is closed whate
 its limit answers 503 with its thread back in the pool."""
 
 import socket
-import subprocess
 import threading
 import time
 
@@ -155,21 +154,14 @@ def test_a_parameter_declared_longer_than_allowed_is_refused_without_a_worker_de
 
 
 def test_a_request_past_its_limit_answers_503_and_writes_nothing(make_rig):
-    rig = make_rig(sandbox=False, workers=1, threads=2, settings={"XOMIFY_REQUEST_TIMEOUT_MS": "1500"})
+    rig = make_rig(sandbox=False, workers=1, threads=2, settings={"XOMIFY_REQUEST_TIMEOUT_MS": "3000"})
     workers = rig.worker_pids()
     email = unique_email("limit")
     api = Api(rig.https_port, token=rig.token(email), timeout=30)
     assert api.post("/user/update", {"userId": "limit-user", "refreshToken": "t" * 20}).status == 200
     # A transaction elsewhere holds the user's row: reading it is free, the request's write waits on the lock.
-    locker = subprocess.Popen(["psql", "-X", "-q", "-h", "127.0.0.1", "-p", str(rig.postgres.port), "-U", "postgres",
-                               "-d", "xomify"], stdin=subprocess.PIPE, text=True)
     outcome = {}
-    try:
-        locker.stdin.write(f"BEGIN; SELECT 1 FROM users WHERE email = '{email}' FOR UPDATE;\n")
-        locker.stdin.flush()
-        wait_until(lambda: rig.postgres.psql(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND mode = 'ExclusiveLock' "
-            "AND pid <> pg_backend_pid()").strip() != "0", 30, what="the row lock")
+    with rig.postgres.transaction_holding(f"SELECT 1 FROM users WHERE email = '{email}' FOR UPDATE") as lock:
         request_thread = threading.Thread(target=lambda: outcome.update(
             response=api.post("/user/update", {"releaseRadarEnrolled": True}),
             at=time.monotonic()))
@@ -198,13 +190,7 @@ def test_a_request_past_its_limit_answers_503_and_writes_nothing(make_rig):
         assert rig.worker_pids() == workers
         # The write given up on never happens, even once the lock is free.
         time.sleep(2)
-        locker.stdin.write("COMMIT;\n")
-        locker.stdin.close()
-        locker.wait(30)
-    finally:
-        if locker.poll() is None:
-            locker.kill()
-            locker.wait()
+        lock.commit()
     time.sleep(1)
     assert rig.postgres.psql(f"SELECT active_release_radar FROM users WHERE email = '{email}'").strip() == "f"
     assert pool_status(rig)["pool"]["terminatedRequests"] == 0

@@ -165,17 +165,8 @@ def test_sigterm_lets_an_in_flight_request_finish_then_exits(make_rig):
     api = Api(rig.https_port, token=rig.token(email))
     assert api.post("/user/update", {"userId": "slow", "refreshToken": "t" * 20}).status == 200
     # Hold a lock the request needs, so that it is in flight when SIGTERM arrives, until the test lets it go.
-    locker = subprocess.Popen(["psql", "-X", "-q", "-h", "127.0.0.1", "-p", str(rig.postgres.port), "-U", "postgres",
-                               "-d", "xomify"], stdin=subprocess.PIPE, text=True)
-    try:
-        locker.stdin.write("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE;\n")
-        locker.stdin.flush()
-        wait_until(lambda: rig.postgres.psql(
-            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-            "WHERE c.relname = 'users' AND l.mode = 'AccessExclusiveLock' AND l.granted").strip() == "1",
-            30, what="the lock on users")
-        outcome = {}
-
+    outcome = {}
+    with rig.postgres.transaction_holding("LOCK TABLE users IN ACCESS EXCLUSIVE MODE") as lock:
         def slow_request():
             outcome["response"] = Api(rig.https_port, token=rig.token(email), timeout=120).get("/user/data")
 
@@ -193,17 +184,11 @@ def test_sigterm_lets_an_in_flight_request_finish_then_exits(make_rig):
                    what="the supervisor draining")
         # Draining, not gone: the request is still waiting and the pool still up.
         assert waiting_on_the_lock() == 1 and rig.pool.poll() is None and not outcome
-        locker.stdin.write("COMMIT;\n")
-        locker.stdin.close()
-        locker.wait(30)
+        lock.commit()
         # Liveness bounds, far above what finishing one request needs; still below the pool's 30 s drain
         # timeout, so that a pool that only exits when the drain times out fails here.
         request.join(20)
         rig.pool.wait(20)
-    finally:
-        if locker.poll() is None:
-            locker.kill()
-            locker.wait()
     assert not request.is_alive(), "the in-flight request did not finish"
     assert outcome["response"].status == 200, outcome["response"]
     assert outcome["response"].json()["email"] == email

@@ -3,7 +3,6 @@ exactly once under reruns, crashes, concurrency and quotas, dry runs, and what t
 
 import os
 import random
-import subprocess
 import time
 
 import pytest
@@ -312,14 +311,7 @@ def test_a_user_whose_row_is_locked_holds_up_no_one_else(make_rig):
     users = enrol(rig)
     held = next(u for u in users if not u["revoked"])["email"].lower()
     # The lock an update of the row through the API takes (foreign keys to the row still pass).
-    locker = subprocess.Popen(["psql", "-X", "-q", "-h", "127.0.0.1", "-p", str(rig.postgres.port), "-U", "postgres",
-                               "-d", "xomify"], stdin=subprocess.PIPE, text=True)
-    try:
-        locker.stdin.write(f"BEGIN; SELECT 1 FROM users WHERE email = '{held}' FOR NO KEY UPDATE;\n")
-        locker.stdin.flush()
-        wait_until(lambda: rig.postgres.psql(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND mode = 'ExclusiveLock' "
-            "AND pid <> pg_backend_pid()").strip() != "0", 30, what="the row lock")
+    with rig.postgres.transaction_holding(f"SELECT 1 FROM users WHERE email = '{held}' FOR NO KEY UPDATE") as lock:
         job = start_job(rig, "--period", "2026-10", XOMIFY_JOB_PARALLELISM="2")
 
         def others_finished():
@@ -333,14 +325,8 @@ def test_a_user_whose_row_is_locked_holds_up_no_one_else(make_rig):
         assert rig.postgres.psql(f"SELECT status FROM job_items WHERE email = '{held}'").strip() == "pending"
         assert rig.postgres.psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                                  "AND application_name LIKE 'xomify%'").strip() == "1"
-        locker.stdin.write("COMMIT;\n")
-        locker.stdin.close()
-        locker.wait(30)
+        lock.commit()
         job.wait(120)
-    finally:
-        if locker.poll() is None:
-            locker.kill()
-            locker.wait()
     assert job.returncode == 0, open(os.path.join(rig.directory, "jobs.log")).read()[-3000:]
     assert rig.postgres.psql(f"SELECT status FROM job_items WHERE email = '{held}'").strip() == "done"
 

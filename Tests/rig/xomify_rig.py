@@ -113,6 +113,39 @@ class Postgres:
         output = self.psql(sql, database)
         return [line.split("|") for line in output.splitlines() if line]
 
+    @contextlib.contextmanager
+    def transaction_holding(self, sql, database="xomify"):
+        """A session that has begun a transaction, run `sql` (a lock to hold) and waits, until `commit()` is
+        called on what this yields or the block ends (then it is rolled back, or killed)."""
+        session = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
+                                    "-p", str(self.port), "-U", "postgres", "-d", database],
+                                   stdin=subprocess.PIPE, text=True)
+
+        class Held:
+            @staticmethod
+            def commit():
+                session.stdin.write("COMMIT;\n")
+                session.stdin.close()
+                session.wait(30)
+
+        try:
+            session.stdin.write(f"BEGIN; {sql};\n")
+            session.stdin.flush()
+            wait_until(lambda: self.psql(f"""SELECT count(*) FROM pg_stat_activity
+                                             WHERE state = 'idle in transaction' AND backend_type = 'client backend'
+                                               AND query LIKE {quote_literal(sql + '%')}""").strip() == "1",
+                       30, what="the transaction holding its lock")
+            yield Held
+        finally:
+            if session.poll() is None:
+                session.kill()
+                session.wait()
+
+
+def quote_literal(text):
+    """A SQL string literal of `text`."""
+    return "'" + text.replace("'", "''") + "'"
+
 
 class Sandbox:
     """The Spotify sandbox (Tests/SpotifySandbox/sandbox.py) on a free port."""
