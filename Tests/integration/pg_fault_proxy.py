@@ -23,12 +23,15 @@ that prepares a matching statement (which runs nothing). Two timings:
   CUT_BEFORE_ANSWER
                the command goes to PostgreSQL whole (through its Sync), then the client's side is closed at once
                and PostgreSQL's side is half-closed: PostgreSQL reads the command, runs it and finds the client
-               gone only when it reads again. The client sees its link drop before any answer.
+               gone only when it reads again. The client sees its link drop before any answer. Until PostgreSQL
+               has done so, the other links' messages are held back: the cut command lands before anything the
+               client does next (on a busy machine it could otherwise land after, which is another case).
 
-  CALL_FIRST   no fault of its own: `action(fault)` runs in the link's thread before the command is forwarded,
-               which then goes on as usual. The third timing of the tests uses it: the action takes a lock the
-               command needs (with a `Session`), so that the command waits on it, and the test then ends its
-               backend with pg_terminate_backend, which rolls the command back.
+  CALL_FIRST   no fault of its own: `action(fault)` runs in the link's thread before the command is forwarded
+               (at its Bind: binding already takes the statement's table locks, and libpq may send a Bind with
+               large parameters apart from its Execute), which then goes on as usual. The third timing of the
+               tests uses it: the action takes a lock the command needs (with a `Session`), so that the command
+               waits on it, and the test then ends its backend with pg_terminate_backend, which rolls it back.
 
 `Session` is a minimal simple-query client (trust authentication), used by the tests to hold locks and to read
 the database without starting psql for every query."""
@@ -97,6 +100,11 @@ class Fault:
         self.fired = threading.Event()
         self.done = threading.Event()
 
+    @property
+    def stage(self):
+        """The message it looks at: "parse", "bind" or "execute" (a simple Query is all three at once)."""
+        return "parse" if self.parse else "bind" if self.timing == CALL_FIRST else "execute"
+
     def matches(self, sql, params):
         return bool(self.sql.search(sql)) and (self.params is None or bool(self.params.search(params)))
 
@@ -133,6 +141,9 @@ class FaultProxy:
         self.commands = []
         self.closed = False
         self._next_id = 0
+        # Clear while a cut command may still be running in PostgreSQL (CUT_BEFORE_ANSWER).
+        self.settled = threading.Event()
+        self.settled.set()
 
     def start(self):
         self.listener.listen(64)
@@ -196,14 +207,14 @@ class FaultProxy:
                 self.links.append(link)
             threading.Thread(target=link.run, name=f"pg-link-{link.id}", daemon=True).start()
 
-    def _command(self, link, sql, params, parse=False):
-        """A command (or with `parse`, a Parse) is about to be forwarded: logs a command and returns the fault
-        it fires, if any."""
+    def _command(self, link, sql, params, stage):
+        """A message of a command is about to be forwarded: `stage` "parse", "bind", "execute" or "query" (a
+        simple Query). Logs the commands (Execute, Query) and returns the fault the message fires, if any."""
         with self.lock:
-            if not parse:
+            if stage in ("execute", "query"):
                 self.commands.append((link.id, sql, params))
             for fault in self.faults:
-                if fault.taken or fault.parse != parse:
+                if fault.taken or not (fault.stage == stage or (stage == "query" and fault.stage != "parse")):
                     continue
                 if fault.at_commit:
                     if link.pending_commit is fault and _COMMIT.search(sql):
@@ -267,6 +278,8 @@ class _Link:
             self.close()
             if self.fault is not None:
                 self.fault.done.set()
+            if self.phase == "draining":
+                self.proxy.settled.set()
 
     def close(self):
         for sock in (self.client, self.server):
@@ -291,7 +304,11 @@ class _Link:
                 if not data:
                     return
                 self.from_client += data
-                self.server.sendall(self._client_messages())
+                forward = self._client_messages()
+                if self.phase != "cut":
+                    # Held while a cut command runs (at most 30 s: one that cannot finish is a test's mistake).
+                    self.proxy.settled.wait(30)
+                self.server.sendall(forward)
                 if self.phase == "cut":
                     self._cut_client()
             if self.server in ready:
@@ -313,6 +330,7 @@ class _Link:
         except OSError:
             pass
         self.client.close()
+        self.proxy.settled.clear()
         self.server.shutdown(socket.SHUT_WR)
         self.phase = "draining"
         self.fault.fired.set()
@@ -358,25 +376,28 @@ class _Link:
         if kind == b"P":
             name, offset = _cstring(body, 0)
             self.statements[name], _ = _cstring(body, offset)
-            fault = self.proxy._command(self, self.statements[name], "", parse=True)
+            fault = self.proxy._command(self, self.statements[name], "", "parse")
             if fault:
                 self._apply(fault, extended=True)
         elif kind == b"B":
             portal, offset = _cstring(body, 0)
             statement, offset = _cstring(body, offset)
             self.portals[portal] = (self.statements.get(statement, ""), self._parameters(body, offset))
+            fault = self.proxy._command(self, *self.portals[portal], "bind")
+            if fault:
+                self._apply(fault, extended=True)
         elif kind == b"C" and body[:1] in (b"S", b"P"):
             name, _ = _cstring(body, 1)
             (self.statements if body[:1] == b"S" else self.portals).pop(name, None)
         elif kind == b"E":
             portal, _ = _cstring(body, 0)
             sql, params = self.portals.get(portal, ("", ""))
-            fault = self.proxy._command(self, sql, params)
+            fault = self.proxy._command(self, sql, params, "execute")
             if fault:
                 self._apply(fault, extended=True)
         elif kind == b"Q":
             sql, _ = _cstring(body, 0)
-            fault = self.proxy._command(self, sql, "")
+            fault = self.proxy._command(self, sql, "", "query")
             if fault:
                 self._apply(fault, extended=False)
         elif kind == b"S" and self.phase == "until sync":
