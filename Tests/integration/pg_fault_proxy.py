@@ -122,8 +122,8 @@ class Fault:
         return [event[1] for event in self.answer if event[0] == "E"]
 
     def __repr__(self):
-        return (f"<Fault /{self.sql.pattern}/ {self.timing}: {'fired on ' + repr(self.command) if self.fired.is_set() else 'armed'}"
-                f" answer={self.answer}>")
+        state = f"fired on {self.command!r}" if self.fired.is_set() else "armed"
+        return f"<Fault /{self.sql.pattern}/ {self.timing}: {state} answer={self.answer}>"
 
 
 class FaultProxy:
@@ -168,12 +168,18 @@ class FaultProxy:
                 fault.taken = True
             self.faults = []
 
-    def executed(self, sql, params=None):
-        """How many commands matching `sql` (and `params`) were forwarded to PostgreSQL, over every link."""
+    def mark(self):
+        """The position in the command log now, for `executed(..., since=)`."""
+        with self.lock:
+            return len(self.commands)
+
+    def executed(self, sql, params=None, since=0):
+        """How many commands matching `sql` (and `params`) were forwarded to PostgreSQL, over every link (since
+        `mark()` returned `since`)."""
         pattern = re.compile(sql, re.IGNORECASE | re.DOTALL)
         values = re.compile(params, re.DOTALL) if params else None
         with self.lock:
-            return sum(1 for _, text, given in self.commands
+            return sum(1 for _, text, given in self.commands[since:]
                        if pattern.search(text) and (values is None or values.search(given)))
 
     def close(self):

@@ -7,11 +7,15 @@ at three moments by pg_fault_proxy.py, which stands between them and PostgreSQL:
                          pg_terminate_backend, which rolls it back.
 
 The first two apply the write while the client cannot know it; the store must not repeat it (the API answers 503
-with the JSON envelope, a job stops and leaves the item to a later run that reads the recorded state). A test-only
-trigger records every row write the database commits (`test_write_audit`), so "written once" is counted, not
-inferred; the proxy counts how often the statement went to PostgreSQL. The API runs one worker with one thread,
-so the request after the fault is served by the same thread, on a new link. Jobs are rerun after the fault, and
-the period must then end exactly as an uninterrupted run of another period does."""
+with the JSON envelope, a job stops and leaves the item to a later run that reads the recorded state). The third
+looks the same to the store for a statement on its own (the link broke after it was sent: 503, or the job stops,
+and nothing is written); inside a transaction it is certainly not committed, and the store runs the transaction
+again on a new link, once. Reads, and a Parse or a BEGIN whose answer is lost, are repeated the same way.
+
+A test-only trigger records every row write the database commits (`test_write_audit`), so "written once" is
+counted, not inferred; the proxy counts how often the statement went to PostgreSQL. The API runs one worker with
+one thread, so the request after the fault is served by the same thread, on a new link. Jobs are rerun after the
+fault, and the period must then end exactly as an uninterrupted run of another period does."""
 
 import json
 import os
@@ -24,6 +28,7 @@ from api_client import Api
 from api_helpers import assert_error, assert_serves_this_rig, new_refresh_token, spotify_refresh, unique_email, user_api
 from job_helpers import FAST, SANDBOX_NOW, sandbox_users
 from pg_fault_proxy import CALL_FIRST, CUT_BEFORE_ANSWER, LOSE_ANSWER, FaultProxy, Session
+from release_radar_reference import last_complete_week
 from secret_scan import SCAN
 from xomify_rig import REPO, Rig, free_port, wait_until
 
@@ -33,9 +38,13 @@ TIMINGS = (LOSE_ANSWER, CUT_BEFORE_ANSWER, TERMINATE)
 BUDGET_LOCK_KEY = 0x7370_6f74_6966_79
 JOB_SETTINGS = dict(FAST, XOMIFY_SPOTIFY_DAILY_BUDGET="1000000")
 STOPPED_EARLY = 75
+# The release radar's week: the one the sandbox's catalogue is built around.
+WEEK = last_complete_week(SANDBOX_NOW).key
+RADAR_PLAYLIST = "Xomify Weekly Release Radar"
 MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
                "November", "December"]
-AUDITED = ("users", "job_items", "job_runs", "spotify_request_budget", "wrapped_months", "release_radar_weeks")
+AUDITED = ("users", "job_items", "job_runs", "spotify_request_budget", "wrapped_months", "release_radar_weeks",
+           "artist_week_releases")
 AUDIT = """
     CREATE TABLE test_write_audit (
         id bigserial PRIMARY KEY, tab text NOT NULL, op text NOT NULL, data jsonb NOT NULL,
@@ -115,7 +124,7 @@ class Locker:
 
 @pytest.fixture(scope="module")
 def system():
-    """One worker with one thread behind nginx, and both jobs, all talking to PostgreSQL through the proxy
+    """One worker with one thread behind nginx, and the jobs, all talking to PostgreSQL through the proxy
     (migrations go straight to the cluster)."""
     postgres_port = free_port()
     proxy = FaultProxy(("127.0.0.1", postgres_port)).start()
@@ -130,6 +139,7 @@ def system():
         running = System(rig, proxy)
         running.db.query(AUDIT)
         yield running
+        running.db.close()
         assert not SCAN.leaks_in_logs(rig.logs())
     finally:
         proxy.close()
@@ -311,7 +321,7 @@ def request_terminated(system, lock, call, application="xomify-api"):
 def test_an_api_write_whose_outcome_is_unknown_is_answered_503_and_never_repeated(system, kind, timing):
     write = kind(system)
     mark = system.mark()
-    sent = system.proxy.executed(write.sql)
+    sent = system.proxy.mark()
     if timing == TERMINATE:
         response, backend = request_terminated(system, write.lock(), write.call)
     else:
@@ -324,7 +334,7 @@ def test_an_api_write_whose_outcome_is_unknown_is_answered_503_and_never_repeate
     # 503 with the JSON envelope, not a 200 after a silent repeat, not a 500.
     assert_error(response, 503, "service_unavailable")
     # The statement went to PostgreSQL once, and the row was written once (committed) or not at all (rolled back).
-    assert system.proxy.executed(write.sql) - sent == 1
+    assert system.proxy.executed(write.sql, since=sent) == 1
     assert write.applications(mark) == (1 if applied else 0)
     write.check(applied)
 
@@ -341,7 +351,7 @@ def test_a_read_whose_answer_is_lost_is_simply_asked_again(system, timing):
     """Reads may be repeated: the client sees none of the faults above."""
     write = EnrolmentFlags(system)
     sql = r"^\s*SELECT email, spotify_user_id.* FROM users WHERE email = \$1"
-    sent = system.proxy.executed(sql)
+    sent = system.proxy.mark()
     call = lambda: write.api.get("/user/data")  # noqa: E731
     if timing == TERMINATE:
         response, _ = request_terminated(system, "LOCK TABLE users IN ACCESS EXCLUSIVE MODE", call)
@@ -349,19 +359,25 @@ def test_a_read_whose_answer_is_lost_is_simply_asked_again(system, timing):
         response, _ = request_cut(system, sql, timing, call)
     assert response.status == 200, response
     assert response.json()["email"] == write.email
-    assert system.proxy.executed(sql) - sent == 2
+    assert system.proxy.executed(sql, since=sent) == 2
 
 
 # -- the jobs ----------------------------------------------------------------------------------------------
 
-class Periods:
-    """Months for the job tests, one per test (no June or December: they make more playlists)."""
-
-    def __init__(self):
-        self.months = [f"{year}-{month:02d}" for year in (2025, 2024, 2023) for month in range(1, 12) if month != 6]
-
-    def take(self):
-        return self.months.pop(0)
+def items_state(system, job, period, emails, playlist_id):
+    """The period's items of `emails`, their playlist ids in the progress replaced by `playlist_id(email, id)`."""
+    items = []
+    for email, status, attempts, last_error, claimed_by, progress in system.rows(f"""
+            SELECT email, status, attempts, last_error, claimed_by, progress::text FROM job_items
+            WHERE job = '{job}' AND period_key = '{period}' ORDER BY email"""):
+        if email not in emails:
+            continue
+        progress = json.loads(progress)
+        for step in progress.values():
+            if isinstance(step, dict) and "id" in step:
+                step["id"] = playlist_id(email, step["id"])
+        items.append((email, status, attempts, last_error, claimed_by, progress))
+    return items
 
 
 def wrapped_state(system, period):
@@ -382,59 +398,103 @@ def wrapped_state(system, period):
     def playlist_id(email, value):
         return "the wrap's playlist" if value is not None and value == stored.get(email) else value
 
-    items = []
-    for email, status, attempts, last_error, claimed_by, progress in system.rows(f"""
-            SELECT email, status, attempts, last_error, claimed_by, progress::text FROM job_items
-            WHERE job = 'wrapped' AND period_key = '{period}' ORDER BY email"""):
-        progress = json.loads(progress)
-        for step in progress.values():
-            if isinstance(step, dict) and "id" in step:
-                step["id"] = playlist_id(email, step["id"])
-        items.append((email, status, attempts, last_error, claimed_by, progress))
     owners = {u["id"]: u["email"].lower() for u in sandbox_users(system.rig)}
+    items = items_state(system, "wrapped", period, set(owners.values()), playlist_id)
     playlists = {}
     for p in system.rig.sandbox.get("/_sandbox/playlists")["playlists"]:
         if p["name"] == name and not p["deleted"]:
             email = owners[p["ownerId"]]
             playlists.setdefault(email, []).append((p["description"] == description, p["public"],
                                                     p["coverBytes"] == cover, p["uris"], playlist_id(email, p["id"])))
-    return {"items": items, "wraps": {email: tuple(row[:-1]) + (playlist_id(email, row[-1]),) for email, row in wraps.items()},
-            "playlists": playlists}
+    wraps = {email: tuple(row[:-1]) + (playlist_id(email, row[-1]),) for email, row in wraps.items()}
+    return {"items": items, "wraps": wraps, "playlists": playlists}
+
+
+def radar_state(system, week):
+    """What a run of the release radar for `week` leaves for the two users: their history rows, their items,
+    their playlist (its id replaced by whether it is the one stored on the user), the shared catalogue."""
+    emails = set(Jobs.emails(system))
+    stored = {email: playlist for email, playlist in system.rows(
+        "SELECT email, release_radar_playlist_id FROM users WHERE active_release_radar") if email in emails}
+
+    def playlist_id(email, value):
+        return "the user's playlist" if value is not None and value == stored.get(email) else value
+
+    weeks = {row[0]: tuple(row[1:-1]) + (playlist_id(row[0], row[-1]),) for row in system.rows(f"""
+        SELECT email, releases::text, artist_count, release_count, track_count, album_count, single_count, playlist_id
+        FROM release_radar_weeks WHERE week_key = '{week}'""") if row[0] in emails}
+    owners = {u["id"]: u["email"].lower() for u in sandbox_users(system.rig)}
+    playlists = {}
+    for p in system.rig.sandbox.get("/_sandbox/playlists")["playlists"]:
+        if p["name"] == RADAR_PLAYLIST and not p["deleted"]:
+            email = owners[p["ownerId"]]
+            playlists.setdefault(email, []).append((p["description"], p["public"], p["uris"],
+                                                    playlist_id(email, p["id"])))
+    return {"items": items_state(system, "release_radar", week, emails, playlist_id), "weeks": weeks,
+            "playlists": playlists, "stored": sorted(email for email, playlist in stored.items() if playlist),
+            "scans": system.rows(f"SELECT artist_id, scope, releases::text FROM artist_week_releases "
+                                 f"WHERE week_key = '{week}' ORDER BY 1, 2"),
+            "tracks": system.rows("SELECT album_id, tracks::text FROM album_tracks ORDER BY 1")}
+
+
+class Jobs:
+    """The first two sandbox users enrolled in both jobs, what an uninterrupted run of each leaves, and the
+    periods of the wrapped job's tests (a month each; no June or December, which make more playlists). The
+    release radar's tests all run the same week afresh (`RadarWrite.reset`)."""
+
+    def __init__(self, system):
+        self.system = system
+        rig = system.rig
+        for user in live_sandbox_users(rig)[:2]:
+            api = Api(rig.https_port, token=rig.token(user["email"].lower(), user["id"]))
+            response = api.post("/user/update", {"userId": user["id"], "refreshToken": user["refreshToken"],
+                                                 "wrappedEnrolled": True, "releaseRadarEnrolled": True})
+            assert response.status == 200, response
+        self.months = [f"{year}-{month:02d}" for year in (2025, 2024, 2023) for month in range(1, 12) if month != 6]
+        self.references = {}
+        for job, period in (("xomify-wrapped", self.take()), ("xomify-release-radar", WEEK)):
+            result = rig.run_job(job, "--period", period, **JOB_SETTINGS)
+            assert result.returncode == 0, result.stdout + result.stderr
+            self.references[job] = self.state(job, period)
+        for state in self.references.values():
+            assert [item[1] for item in state["items"]] == ["done", "done"]
+            assert len(state["playlists"]) == 2 and all(len(owned) == 1 for owned in state["playlists"].values())
+
+    @staticmethod
+    def emails(system):
+        return [u["email"].lower() for u in live_sandbox_users(system.rig)[:2]]
+
+    def take(self):
+        return self.months.pop(0)
+
+    def state(self, job, period):
+        return wrapped_state(self.system, period) if job == "xomify-wrapped" else radar_state(self.system, period)
 
 
 @pytest.fixture(scope="module")
 def jobs(system):
-    """The first two sandbox users enrolled in the wrapped job, and the state an uninterrupted run leaves."""
-    rig = system.rig
-    for user in live_sandbox_users(rig)[:2]:
-        api = Api(rig.https_port, token=rig.token(user["email"].lower(), user["id"]))
-        response = api.post("/user/update", {"userId": user["id"], "refreshToken": user["refreshToken"],
-                                             "wrappedEnrolled": True})
-        assert response.status == 200, response
-    periods = Periods()
-    reference = periods.take()
-    result = rig.run_job("xomify-wrapped", "--period", reference, **JOB_SETTINGS)
-    assert result.returncode == 0, result.stdout + result.stderr
-    state = wrapped_state(system, reference)
-    assert [item[1] for item in state["items"]] == ["done", "done"]
-    assert all(len(owned) == 1 for owned in state["playlists"].values()) and len(state["playlists"]) == 2
-    periods.reference = state
-    return periods
+    return Jobs(system)
 
 
 class JobWrite:
-    """A kind of write of the wrapped job. `sql` (and `params`, a regex on the parameters) picks the statement;
+    """A kind of write of a job (`job`, the wrapped job unless a `RadarWrite`). `sql` (and `params`, a regex on
+    the parameters) picks the statement;
     `at_commit` cuts the COMMIT of the transaction that ran it instead. `wait_on` is the statement made to wait
     for the terminated timing, and `lock(period, fault)` the lock that makes it wait.
 
     A statement on its own that is terminated while it runs has an unknown outcome as far as the store can tell
     (the link broke after it was sent), so the run stops. One inside a transaction (`at_commit`) is certainly not
     committed: the store runs the transaction again on a new link, once, and the run goes on."""
+    job = "xomify-wrapped"
     name = None
     sql = None
     params = None
     at_commit = False
     wait_on = None
+
+    def period(self, jobs):
+        """A period of its own, never run before."""
+        return jobs.take()
 
     def repeated(self, timing):
         """Whether the store runs the statement again by itself: only when it certainly did not take effect."""
@@ -449,6 +509,9 @@ class JobWrite:
         return 0 if self.repeated(timing) else STOPPED_EARLY
 
     def lock(self, period, fault):
+        """SQL that takes, for the test, a lock the statement will wait on: one that nothing the job holds at
+        that moment conflicts with (inside a transaction a row's, not a table's: preparing a statement there
+        already took its table's lock)."""
         raise NotImplementedError
 
     def check(self, case):
@@ -459,12 +522,18 @@ class JobWrite:
 class FaultedRun:
     """What a job test knows after the run that met the fault."""
 
-    def __init__(self, system, kind, timing, period, mark, sent, run, fault):
-        self.system, self.timing, self.period, self.mark, self.run, self.fault = system, timing, period, mark, run, fault
+    def __init__(self, system, kind, timing, period, mark, commands, run, fault):
+        self.system, self.timing, self.period, self.mark = system, timing, period, mark
+        self.run, self.fault = run, fault
         self.applied = kind.applied(timing)
+        self.commands = commands
         # How often the statement went to PostgreSQL in that run.
-        self.sent = system.proxy.executed(kind.sql, kind.params) - sent
+        self.sent = self.executed(kind.sql, kind.params)
         self.output = run.stdout + run.stderr
+
+    def executed(self, sql, params=None):
+        """How often a command went to PostgreSQL in that run."""
+        return self.system.proxy.executed(sql, params, since=self.commands)
 
     def writes(self, table, condition):
         return self.system.writes(self.mark, table, condition)
@@ -552,7 +621,7 @@ class WrapRow(JobWrite):
 
     def check(self, case):
         # The user's wrap of the period went to PostgreSQL once (the other user's went on meanwhile).
-        assert case.system.proxy.executed(self.sql, rf"^{re.escape(case.email)} \| {case.period} ") == 1
+        assert case.executed(self.sql, rf"^{re.escape(case.email)} \| {case.period} ") == 1
         written = case.writes("wrapped_months", f"data->>'month_key' = '{case.period}' "
                                                 f"AND data->>'email' = {sql_text(case.email)}")
         assert written == (1 if case.applied else 0)
@@ -568,7 +637,7 @@ class PlaylistProgress(JobWrite):
                 f"FOR UPDATE")
 
     def check(self, case):
-        sent = case.system.proxy.executed(self.sql, rf"^wrapped \| {case.period} \| {re.escape(case.email)} \| .*{self.params}")
+        sent = case.executed(self.sql, rf"^wrapped \| {case.period} \| {re.escape(case.email)} \| .*{self.params}")
         recorded = case.writes("job_items", f"""data->>'period_key' = '{case.period}'
             AND data->>'email' = {sql_text(case.email)} AND data->>'claimed_by' IS NOT NULL
             AND data->'progress'->'playlist.monthly' ? 'id'""")
@@ -584,7 +653,7 @@ class ItemOutcome(JobWrite):
                 f"FOR UPDATE")
 
     def check(self, case):
-        sent = case.system.proxy.executed(self.sql, rf"^wrapped \| {case.period} \| {re.escape(case.email)} \| ")
+        sent = case.executed(self.sql, rf"^wrapped \| {case.period} \| {re.escape(case.email)} \| ")
         done = case.writes("job_items", f"data->>'period_key' = '{case.period}' "
                                         f"AND data->>'email' = {sql_text(case.email)} AND data->>'status' = 'done'")
         assert (sent, done) == (1, 1 if case.applied else 0)
@@ -594,7 +663,81 @@ class ItemOutcome(JobWrite):
             [["done", None, "1"] if case.applied else ["pending", None, "0"]]
 
 
-JOB_WRITES = (Claim, BudgetReservation, RunRow, RunEnd, WrapRow, PlaylistProgress, ItemOutcome)
+class RadarWrite(JobWrite):
+    job = "xomify-release-radar"
+
+    def period(self, jobs):
+        """The week, run afresh: its history rows and items are removed (the catalogue and the playlists stay)."""
+        jobs.system.db.query(f"DELETE FROM release_radar_weeks WHERE week_key = '{WEEK}'; "
+                             f"DELETE FROM job_items WHERE job = 'release_radar' AND period_key = '{WEEK}'")
+        return WEEK
+
+
+class HistoryRow(RadarWrite):
+    name = "release radar history row (release_radar_weeks)"
+    sql = r"^\s*INSERT INTO release_radar_weeks"
+
+    def lock(self, period, fault):
+        return "LOCK TABLE release_radar_weeks IN SHARE MODE"
+
+    def check(self, case):
+        sent = case.executed(self.sql, rf"^{re.escape(case.email)} \| {case.period} ")
+        written = case.writes("release_radar_weeks", f"data->>'week_key' = '{case.period}' "
+                                                     f"AND data->>'email' = {sql_text(case.email)}")
+        assert (sent, written) == (1, 1 if case.applied else 0)
+
+
+class RadarPlaylistStored(RadarWrite):
+    name = "release radar playlist id stored on the user"
+    sql = r"^\s*UPDATE users SET release_radar_playlist_id"
+
+    def period(self, jobs):
+        """Also without playlists: deleted in the sandbox and forgotten, so that the run makes new ones."""
+        week = super().period(jobs)
+        emails = ", ".join(sql_text(email) for email in Jobs.emails(jobs.system))
+        stored = [row[0] for row in jobs.system.rows(
+            f"SELECT release_radar_playlist_id FROM users WHERE email IN ({emails})")]
+        jobs.system.rig.sandbox.post("/_sandbox/config", {"deletePlaylists": [p for p in stored if p]})
+        jobs.system.db.query(f"UPDATE users SET release_radar_playlist_id = NULL WHERE email IN ({emails})")
+        return week
+
+    def lock(self, period, fault):
+        return f"SELECT 1 FROM users WHERE email = {sql_text(fault_email(fault))} FOR UPDATE"
+
+    def check(self, case):
+        sent = case.executed(self.sql, rf"^{re.escape(case.email)} \| ")
+        stored = case.rows(f"SELECT release_radar_playlist_id IS NOT NULL FROM users "
+                           f"WHERE email = {sql_text(case.email)}")
+        assert (sent, stored) == (1, [["t" if case.applied else "f"]])
+
+
+class CatalogueScan(RadarWrite):
+    name = "shared catalogue scan (artist_week_releases)"
+    sql = r"^\s*INSERT INTO artist_week_releases"
+    at_commit = True
+
+    def period(self, jobs):
+        """Also without the catalogue: the week's scans and the releases' tracks are fetched again."""
+        week = super().period(jobs)
+        jobs.system.db.query(f"DELETE FROM artist_week_releases WHERE week_key = '{WEEK}'; DELETE FROM album_tracks")
+        return week
+
+    def lock(self, period, fault):
+        # The same scan inserted and not committed: the job's insert waits to know whether it conflicts. (Not a
+        # table lock: preparing the insert inside the transaction already took the table's.)
+        artist, week, scope = fault.values[:3]
+        return (f"INSERT INTO artist_week_releases (artist_id, week_key, scope, releases, requests) "
+                f"VALUES ({sql_text(artist)}, '{week}', '{scope}', '[]', 0)")
+
+    def check(self, case):
+        artist, week, scope = case.fault.values[:3]
+        written = case.writes("artist_week_releases", f"data->>'artist_id' = {sql_text(artist)} AND "
+                                                      f"data->>'week_key' = '{week}' AND data->>'scope' = '{scope}'")
+        assert written == 1, case.output
+
+
+JOB_WRITES = (Claim, BudgetReservation, RunRow, RunEnd, WrapRow, PlaylistProgress, ItemOutcome,
+              HistoryRow, RadarPlaylistStored, CatalogueScan)
 
 
 def fault_email(fault):
@@ -613,7 +756,7 @@ def run_faulted(system, kind, timing, period):
     if timing != TERMINATE:
         fault = proxy.arm(kind.sql, timing, params=kind.params, at_commit=kind.at_commit)
         try:
-            run = rig.run_job("xomify-wrapped", "--period", period, **JOB_SETTINGS)
+            run = rig.run_job(kind.job, "--period", period, **JOB_SETTINGS)
             fault.wait()
         finally:
             proxy.disarm()
@@ -623,7 +766,7 @@ def run_faulted(system, kind, timing, period):
                       action=lambda fault: locker.take(kind.lock(period, fault)))
     outcome = {}
     thread = threading.Thread(
-        target=lambda: outcome.update(run=rig.run_job("xomify-wrapped", "--period", period, **JOB_SETTINGS)))
+        target=lambda: outcome.update(run=rig.run_job(kind.job, "--period", period, **JOB_SETTINGS)))
     try:
         thread.start()
         system.terminate(system.lock_waiter("xomify-job"))
@@ -638,23 +781,22 @@ def run_faulted(system, kind, timing, period):
 @pytest.mark.parametrize("kind", JOB_WRITES, ids=lambda kind: kind.name)
 def test_a_job_write_whose_outcome_is_unknown_is_never_repeated_and_a_rerun_finishes(system, jobs, kind, timing):
     rig = system.rig
-    period = jobs.take()
     write = kind()
+    period = write.period(jobs)
     rig.sandbox.post("/_sandbox/reset-stats")
     budget = system.budget_used()
-    mark = system.mark()
-    sent = system.proxy.executed(write.sql, write.params)
+    mark, commands = system.mark(), system.proxy.mark()
     run, fault = run_faulted(system, write, timing, period)
-    case = FaultedRun(system, write, timing, period, mark, sent, run, fault)
+    case = FaultedRun(system, write, timing, period, mark, commands, run, fault)
     if timing != TERMINATE:
         # PostgreSQL ran the command to its end (and committed it); the job never heard.
         assert fault.answer and fault.answer[-1] == ("Z", "I") and not fault.errors, fault
     write.check(case)
     assert run.returncode == write.exit_status(timing), case.output
 
-    rerun = rig.run_job("xomify-wrapped", "--period", period, **JOB_SETTINGS)
+    rerun = rig.run_job(write.job, "--period", period, **JOB_SETTINGS)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    assert wrapped_state(system, period) == jobs.reference
+    assert jobs.state(write.job, period) == jobs.references[write.job]
     assert system.rows(f"SELECT count(*) FROM job_runs WHERE period_key = '{period}' AND status = 'running'") == [["0"]]
     # The budget is charged for what was sent, plus a reservation whose answer was lost (committed, never known,
     # so never given back): once, not twice.
@@ -682,7 +824,7 @@ def test_an_api_write_lost_while_its_statement_was_prepared_is_run_once_on_a_new
     write = EnrolmentFlags(system)
     new_pool_link(system)
     mark = system.mark()
-    sent = system.proxy.executed(write.sql)
+    sent = system.proxy.mark()
     fault = system.proxy.arm(write.sql, timing, parse=True)
     try:
         response = write.call()
@@ -691,7 +833,7 @@ def test_an_api_write_lost_while_its_statement_was_prepared_is_run_once_on_a_new
         system.proxy.disarm()
     assert fault.fired.is_set() and fault.answer[-1] == ("Z", "I"), fault
     assert response.status == 200, response
-    assert system.proxy.executed(write.sql) - sent == 1
+    assert system.proxy.executed(write.sql, since=sent) == 1
     assert write.applications(mark) == 1
     write.check(True)
 
@@ -717,7 +859,7 @@ def test_a_job_command_lost_before_its_write_is_run_again_and_the_run_goes_on(sy
     # PostgreSQL answered (BEGIN leaves it in a transaction); the job never heard.
     assert fault.answer[-1] == ("Z", "T" if command.startswith("BEGIN") else "I"), fault
     assert run.returncode == 0, run.stdout + run.stderr
-    assert wrapped_state(system, period) == jobs.reference
+    assert jobs.state("xomify-wrapped", period) == jobs.references["xomify-wrapped"]
     # The items were enlisted once and claimed once.
     assert system.writes(mark, "job_items", f"data->>'period_key' = '{period}' AND op = 'INSERT'") == 2
     assert system.writes(mark, "job_items", f"data->>'period_key' = '{period}' AND data->>'claimed_by' IS NOT NULL "
