@@ -251,7 +251,9 @@ class WrappedOptIn(ApiWrite):
         response = self.api.post("/user/update", {"refreshToken": new_refresh_token()})
         assert response.status == 200, response
         self.before = self.row("refresh_token_ciphertext")
-        # active false: the users of this file never take part in the wrapped job that the job tests run.
+        # active false: no user of the API's cases takes part in the wrapped runs below (their tokens are made
+        # up; the release radar's reference run marks those enrolled in it needs_reauth, and the release radar's
+        # checks look at the two sandbox users only).
         self.body = {"refreshToken": new_refresh_token(), "active": False, "releaseRadarId": "rr-after"}
 
     def call(self):
