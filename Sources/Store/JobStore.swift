@@ -116,6 +116,14 @@ public struct JobStore {
         static let releaseClaims = PreparedStatement("""
             UPDATE job_items SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = $1 AND status = 'pending'
             """)
+        /// A run that ends gives back the items it holds without an outcome (their claim's answer was lost, or
+        /// their outcome could not be recorded) as interrupted: the attempt is not counted. A crashed run's
+        /// items (`releaseClaims`) keep theirs, so that a user who crashes runs is given up in the end.
+        static let returnClaims = PreparedStatement("""
+            UPDATE job_items SET claimed_by = NULL, lease_until = NULL, attempted_by = NULL,
+                attempts = greatest(attempts - 1, 0), updated_at = now()
+            WHERE claimed_by = $1 AND status = 'pending'
+            """)
         /// The catalogue fetches a run has claimed (sql/0008) are renewed and dropped with its items.
         static let renewCatalogueClaims = PreparedStatement("""
             UPDATE catalogue_claims SET lease_until = now() + make_interval(secs => $2) WHERE claimed_by = $1
@@ -238,6 +246,8 @@ public struct JobStore {
         }
     }
 
+    /// Records the end of a run and gives back what it still holds: items it claimed but has no outcome for are
+    /// pending again with the attempt not counted (`SQL.returnClaims`), its catalogue claims are dropped.
     public func finishRun(_ run: Run, _ summary: RunSummary) throws(StoreError) {
         var writer = JSONWriter()
         writer.beginObject()
@@ -252,7 +262,7 @@ public struct JobStore {
                 run.id, summary.status.rawValue, summary.stopReason, summary.usersTotal, summary.usersDone,
                 summary.usersFailed, summary.usersSkipped, summary.requests, byEndpoint, summary.status429,
             ])
-            try connection.execute(SQL.releaseClaims, [run.id])
+            try connection.execute(SQL.returnClaims, [run.id])
             try connection.execute(SQL.dropCatalogueClaims, [run.id])
         }
     }

@@ -303,7 +303,11 @@ class Rig:
             raise
 
     def migrate(self, **overrides):
-        return subprocess.run([os.path.join(bin_dir(), "xomify-api"), "migrate"], env=self.settings(**overrides),
+        """Migrates over the cluster's own socket, even when `settings` route the pool and the jobs elsewhere
+        (a fault-injecting proxy, test_write_outcomes.py); `overrides` may still name another database."""
+        direct = {"XOMIFY_DATABASE_URL": self.postgres.conninfo("xomify")}
+        direct.update(overrides)
+        return subprocess.run([os.path.join(bin_dir(), "xomify-api"), "migrate"], env=self.settings(**direct),
                               check=True, capture_output=True, text=True, timeout=120)
 
     def start_pool(self, **overrides):
