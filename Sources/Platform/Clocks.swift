@@ -14,6 +14,12 @@ public enum Monotonic {
     public static func seconds() -> Double {
         Double(nanoseconds()) / 1e9
     }
+
+    /// Nanoseconds from `since` to `now`, 0 when `since` is later: a reading taken before another thread
+    /// stamped `since` (a watchdog reads its clock once a round) must not wrap around to centuries.
+    public static func elapsed(since: UInt64, now: UInt64) -> UInt64 {
+        now > since ? now - since : 0
+    }
 }
 
 /// A point on the monotonic clock by which something must be done.

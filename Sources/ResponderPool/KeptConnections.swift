@@ -74,7 +74,9 @@ final class KeptConnections: Sendable {
     func close(idleLongerThan limit: UInt64?, now: UInt64 = Monotonic.nanoseconds()) -> Int {
         let closed = state.withLock { state -> [Int32] in
             if limit == nil { state.closed = true }
-            let expired = state.parked.filter { entry in limit.map { now &- entry.value.since > $0 } ?? true }.map(\.key)
+            let expired = state.parked.filter { entry in
+                limit.map { Monotonic.elapsed(since: entry.value.since, now: now) > $0 } ?? true
+            }.map(\.key)
             for connection in expired {
                 state.parked[connection] = nil
                 events.unpark(connection)

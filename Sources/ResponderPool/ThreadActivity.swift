@@ -59,7 +59,8 @@ final class ThreadActivity: Sendable {
     /// (counted on the scoreboard first, so the peer never sees the end before the count). True when it did.
     func cutOffReading(after limit: UInt64, now: UInt64) -> Bool {
         state.withLock { state in
-            guard state.phase == .reading, !state.cutOff, state.connection >= 0, now &- state.since > limit else { return false }
+            guard state.phase == .reading, !state.cutOff, state.connection >= 0,
+                  Monotonic.elapsed(since: state.since, now: now) > limit else { return false }
             scoreboard.add(.requestReadTimeouts)
             ConnectedSocket.shutDown(state.connection)
             state.cutOff = true
@@ -67,8 +68,11 @@ final class ThreadActivity: Sendable {
         }
     }
 
-    /// Watchdog: nanoseconds the current request has been served, nil when the thread is not serving one.
+    /// Watchdog: nanoseconds the current request has been served, nil when the thread is not serving one. (The
+    /// watchdog's `now` may be older than a request that began since: that is no time, not a wrapped 584 years,
+    /// which replaced workers in the middle of their requests under load.)
     func busyFor(now: UInt64) -> UInt64? {
-        state.withLock { $0.phase == .busy ? now &- $0.since : nil }
+        state.withLock { $0.phase == .busy ? Monotonic.elapsed(since: $0.since, now: now) : nil }
     }
+
 }
