@@ -56,8 +56,8 @@ extension SpotifyClient {
 
     /// One page of an album's tracks: at offset 0 the album itself (its first 50 tracks embedded), further on
     /// `GET /v1/albums/{id}/tracks`. `count` is the page's items as sent (the next page's offset moves by it).
-    public func albumTracksPage(accessToken: String, albumID: String,
-                                offset: Int) async throws(SpotifyError) -> (tracks: [SpotifyTrack], hasNext: Bool, count: Int) {
+    public func albumTracksPage(accessToken: String, albumID: String, offset: Int)
+        async throws(SpotifyError) -> (tracks: [SpotifyTrack], hasNext: Bool, count: Int) {
         let json = offset == 0 ? try await call(.album(albumID), accessToken: accessToken)["tracks"]
                                : try await call(.albumTracks(albumID, offset: offset), accessToken: accessToken)
         let page = Page(json: json, item: SpotifyTrack.init(json:))

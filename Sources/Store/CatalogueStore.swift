@@ -174,7 +174,8 @@ public struct CatalogueStore {
     }
 
     /// Stores a release's tracks and drops the claim, together (and the kept pages it went on from, if any).
-    public func save(tracks: [CatalogueTrack], album: String, run: JobStore.Run?, resumed: Bool = false) throws(StoreError) {
+    public func save(tracks: [CatalogueTrack], album: String, run: JobStore.Run?,
+                     resumed: Bool = false) throws(StoreError) {
         var writer = JSONWriter(capacity: 64 + 160 * tracks.count)
         writer.beginArray()
         for track in tracks { track.write(to: &writer) }

@@ -25,7 +25,8 @@ struct ArtistScanner: Sendable {
     /// are not asked for again); when this scan is cut short after receiving a page, `keep` gets every page so far
     /// before the error goes on.
     func scan(_ artistID: String, scope: CatalogueStore.Scope, accessToken: String, earlier: [ListingPage] = [],
-              keep: @Sendable ([ListingPage]) async -> Void = { _ in }) async throws(SpotifyError) -> CatalogueStore.ArtistScan {
+              keep: @Sendable ([ListingPage]) async -> Void = { _ in })
+        async throws(SpotifyError) -> CatalogueStore.ArtistScan {
         var received = Received(pages: earlier)
         do throws(SpotifyError) {
             let releases = try await scan(artistID, scope: scope, accessToken: accessToken, &received)
@@ -73,7 +74,8 @@ struct ArtistScanner: Sendable {
 
     /// The following pages, as long as the previous one still reached into the week (or later).
     private func rest(_ artistID: String, _ groups: [CatalogueRelease.Group], after first: ListingPage,
-                      _ accessToken: String, _ received: inout Received) async throws(SpotifyError) -> [CatalogueRelease] {
+                      _ accessToken: String,
+                      _ received: inout Received) async throws(SpotifyError) -> [CatalogueRelease] {
         var found: [CatalogueRelease] = []
         var page = first
         while page.hasNext, page.count > 0, let oldest = page.oldest, oldest >= week.start,
