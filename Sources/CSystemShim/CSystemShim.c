@@ -106,13 +106,11 @@ void xsys_malloc_thresholds(int mmap_threshold, int trim_threshold) {
     mallopt(M_TRIM_THRESHOLD, trim_threshold);
 }
 
-int xsys_worker_events(int listen_fd, int wake_fd) {
+int xsys_worker_events(int listen_fd) {
     int epfd = epoll_create1(EPOLL_CLOEXEC);
     if (epfd < 0) return -errno;
     struct epoll_event listen_event = { .events = EPOLLIN | EPOLLONESHOT, .data.u64 = 0 };
-    struct epoll_event wake_event = { .events = EPOLLIN, .data.u64 = 1 };
-    if (epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &listen_event) != 0 ||
-        epoll_ctl(epfd, EPOLL_CTL_ADD, wake_fd, &wake_event) != 0) {
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &listen_event) != 0) {
         int saved = errno;
         close(epfd);
         return -saved;

@@ -113,6 +113,30 @@ public enum ConnectedSocket {
         return copy >= 0 ? copy : nil
     }
 
+    public enum Peeked {
+        /// This many bytes are waiting (copied to the buffer's start, left in the socket).
+        case bytes(Int)
+        /// Nothing is waiting yet.
+        case nothing
+        /// The peer closed the connection (or it broke).
+        case ended
+    }
+
+    /// Copies what the connection has sent and nobody has read yet into `buffer`, without consuming it or
+    /// waiting.
+    public static func peek(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Peeked {
+        while true {
+            let count = recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT))
+            if count > 0 { return .bytes(count) }
+            if count == 0 { return .ended }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: return .nothing
+            default: return .ended
+            }
+        }
+    }
+
     /// Ends the connection for every descriptor of it: a thread blocked reading it sees the end at once.
     public static func shutDown(_ fd: Int32) {
         _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))

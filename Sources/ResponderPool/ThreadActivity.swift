@@ -68,11 +68,8 @@ final class ThreadActivity: Sendable {
         }
     }
 
-    /// Watchdog: nanoseconds the current request has been served, nil when the thread is not serving one. (The
-    /// watchdog's `now` may be older than a request that began since: that is no time, not a wrapped 584 years,
-    /// which replaced workers in the middle of their requests under load.)
+    /// Watchdog: nanoseconds the current request has been served, nil when the thread is not serving one.
     func busyFor(now: UInt64) -> UInt64? {
         state.withLock { $0.phase == .busy ? Monotonic.elapsed(since: $0.since, now: now) : nil }
     }
-
 }

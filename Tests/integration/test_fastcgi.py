@@ -49,25 +49,40 @@ def test_idle_kept_connections_hold_no_thread(make_rig):
             connection.close()
 
 
-def test_connections_that_do_not_send_their_request_in_time_are_closed(make_rig):
-    rig = make_rig(sandbox=False, workers=1, threads=2, settings={"XOMIFY_REQUEST_READ_TIMEOUT_MS": "1000"})
-    workers = rig.worker_pids()
+def stalled_connections(rig):
+    """Connections that sent nothing, part of a record header, part of a record, parameters never ended, and a
+    request whose body never ends."""
     whole = request_bytes("GET", "/ping")
-    stalled = [Connection(rig.socket, timeout=15) for _ in range(3)]          # nothing at all
-    for cut in (5, 8, 20):                                                    # part of a header, of a record
+    stalled = [Connection(rig.socket, timeout=15) for _ in range(3)]
+    for cut in (5, 8, 20):
         connection = Connection(rig.socket, timeout=15)
         connection.send(whole[:cut])
         stalled.append(connection)
-    connection = Connection(rig.socket, timeout=15)                           # parameters never ended
+    connection = Connection(rig.socket, timeout=15)
     connection.send(begin() + record(PARAMS, 1, name_value("REQUEST_METHOD", "GET")))
     stalled.append(connection)
+    connection = Connection(rig.socket, timeout=15)
+    connection.send(request_bytes("POST", "/user/update", body=b"x" * 100)[:-8 - 100 + 10])
+    stalled.append(connection)
+    return stalled
+
+
+def test_connections_whose_request_is_not_whole_hold_no_thread_and_are_closed(make_rig):
+    rig = make_rig(sandbox=False, workers=1, threads=2, settings={"XOMIFY_REQUEST_READ_TIMEOUT_MS": "4000"})
+    workers = rig.worker_pids()
+    stalled = stalled_connections(rig)
     try:
-        # Seven stalled connections, two threads: nginx's requests are still served (each waits at most for a
-        # read timeout to free a thread; without one they would wait for ever).
+        # Eight stalled connections, two threads: nginx's requests are served while the stalled ones are still
+        # open (they wait parked, holding no thread)...
         api = Api(rig.https_port, timeout=30)
-        for _ in range(3):
+        for _ in range(5):
             assert api.get("/ping").status == 200
         for connection in stalled:
+            connection.sock.settimeout(0.05)
+            assert not connection.closed_by_peer(), "a stalled connection was closed before its read timeout"
+        # ...and closed at the read timeout.
+        for connection in stalled:
+            connection.sock.settimeout(15)
             assert connection.closed_by_peer(), "a stalled connection was left open"
     finally:
         for connection in stalled:

@@ -1,6 +1,7 @@
 """The responder pool of SPEC §2 through nginx over HTTPS: crash isolation, reloads, draining, PostgreSQL
 outages, body caps, and migrations."""
 
+import json
 import os
 import shutil
 import signal
@@ -11,6 +12,7 @@ import time
 import pytest
 
 from api_client import Api
+from api_helpers import raw_https
 from request_loop import RequestLoop
 from xomify_rig import bin_dir, wait_until
 
@@ -355,3 +357,19 @@ def test_nginx_answers_its_own_errors_in_the_json_envelope(api):
     assert too_long.status == 414
     assert too_long.json()["error"]["code"] == "invalid_input"
     assert too_long.json()["error"]["requestId"] == too_long.header("x-request-id")
+
+
+@pytest.mark.parametrize("raw, status", [
+    (b"GET /ping HTTP/9.9\r\nHost: localhost\r\n\r\n", 505),
+    (b"POST /user/update HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n"
+     b"0\r\n\r\n", 501),
+    (b"GET /ping HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"a" * 20000 + b"\r\nConnection: close\r\n\r\n", 400),
+])
+def test_nginx_answers_protocol_errors_in_the_json_envelope(rig, raw, status):
+    answered, headers, body = raw_https(rig.https_port, raw)
+    assert answered == status
+    assert headers["content-type"] == "application/json; charset=utf-8"
+    error = json.loads(body)["error"]
+    assert error["status"] == status and error["code"] == "invalid_input" and error["handler"] == "nginx"
+    assert error["requestId"] == headers["x-request-id"]
+    assert headers["strict-transport-security"].startswith("max-age=")

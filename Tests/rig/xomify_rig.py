@@ -198,7 +198,8 @@ class Rig:
         self.owned_directory = directory is None
         self.directory = directory or tempfile.mkdtemp(prefix="xomify-rig-")
         os.chmod(self.directory, 0o755)
-        self.keep = keep
+        # XOMIFY_KEEP_RIGS=1 keeps every rig's directory (logs, cluster) for a post-mortem.
+        self.keep = keep or os.environ.get("XOMIFY_KEEP_RIGS") == "1"
         self.workers = workers
         self.threads = threads
         self.extra_settings = dict(settings or {})

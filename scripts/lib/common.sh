@@ -35,7 +35,7 @@ install_missing() {
 
 install_python_requirements() {
     local root="$1"
-    if ! python3 -c 'import pytest, yaml, openapi_schema_validator, jsonschema' 2>/dev/null; then
+    if ! python3 -c 'import pytest, yaml, openapi_schema_validator, jsonschema, schemathesis' 2>/dev/null; then
         log "installing Python test requirements"
         python3 -m pip install -q -r "$root/Tests/requirements.txt" 2>/dev/null \
             || python3 -m pip install -q --break-system-packages -r "$root/Tests/requirements.txt"
