@@ -56,7 +56,7 @@ def bin_dir():
 class Postgres:
     """A PostgreSQL 15 cluster in `directory`, on a free port; run as the postgres user when we are root."""
 
-    def __init__(self, directory, port=None, durable=False):
+    def __init__(self, directory, port=None, durable=False, settings=None):
         # The real path: run/postgres may be a link to a place the postgres user can reach (scripts/run).
         self.directory = os.path.realpath(directory)
         # Tests trade durability for speed; a cluster kept between runs (scripts/run) does not.
@@ -64,6 +64,8 @@ class Postgres:
         self.data = os.path.join(self.directory, "data")
         self.port = port or free_port()
         self.log = os.path.join(self.directory, "postgres.log")
+        # Extra server settings (`-c name=value`), e.g. the jobs benchmark's pg_stat_statements.
+        self.settings = dict(settings or {})
 
     def _run(self, args, **kwargs):
         if IS_ROOT:
@@ -85,6 +87,8 @@ class Postgres:
                    f"-c shared_buffers=128MB")
         if not self.durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        for name, value in self.settings.items():
+            options += f" -c {name}={value}"
         self._run([f"{PG_BIN}/pg_ctl", "-D", self.data, "-o", options, "-l", self.log, "-w", "-t", "60", "start"])
         return self
 
@@ -150,10 +154,12 @@ def quote_literal(text):
 class Sandbox:
     """The Spotify sandbox (Tests/SpotifySandbox/sandbox.py) on a free port."""
 
-    def __init__(self, directory, args=(), port=0):
+    def __init__(self, directory, args=(), port=0, start_timeout=30):
         self.directory = directory
         self.args = list(args)
         self.port = port
+        # A large catalogue (thousands of users) takes longer than 30 s to generate on a busy machine.
+        self.start_timeout = start_timeout
         self.process = None
         # Calls to endpoints Spotify removed (SPEC §6), over the sandbox's whole life: stats resets included.
         self.gone_calls = 0
@@ -166,7 +172,8 @@ class Sandbox:
         self.process = subprocess.Popen(
             [sys.executable, os.path.join(REPO, "Tests", "SpotifySandbox", "sandbox.py"), "--port", str(self.port),
              "--port-file", port_file] + self.args, stdout=log, stderr=log)
-        wait_until(lambda: os.path.exists(port_file) and open(port_file).read().strip(), 30, what="the sandbox")
+        wait_until(lambda: os.path.exists(port_file) and open(port_file).read().strip(), self.start_timeout,
+                   what="the sandbox")
         self.port = int(open(port_file).read().strip())
         return self
 
@@ -219,7 +226,8 @@ class Rig:
     """The whole system on loopback. `settings` are extra XOMIFY_* settings for the pool and the jobs."""
 
     def __init__(self, directory=None, keep=False, workers=2, threads=4, settings=None, sandbox=True,
-                 sandbox_args=(), https_port=None, postgres_port=None, sandbox_port=0, durable=False):
+                 sandbox_args=(), https_port=None, postgres_port=None, sandbox_port=0, durable=False,
+                 postgres_settings=None, extra_pools=0, upstream_options="", sandbox_start_timeout=30):
         self.owned_directory = directory is None
         self.directory = directory or tempfile.mkdtemp(prefix="xomify-rig-")
         os.chmod(self.directory, 0o755)
@@ -229,12 +237,19 @@ class Rig:
         self.threads = threads
         self.extra_settings = dict(settings or {})
         self.https_port = https_port or free_port()
-        self.postgres = Postgres(os.path.join(self.directory, "postgres"), port=postgres_port, durable=durable)
-        self.sandbox = Sandbox(self.directory, sandbox_args, port=sandbox_port) if sandbox else None
+        self.postgres = Postgres(os.path.join(self.directory, "postgres"), port=postgres_port, durable=durable,
+                                 settings=postgres_settings)
+        self.sandbox = (Sandbox(self.directory, sandbox_args, port=sandbox_port, start_timeout=sandbox_start_timeout)
+                        if sandbox else None)
         self.pool = None
         self.nginx = None
         self.socket = os.path.join(self.directory, "api.sock")
         self.pool_log = os.path.join(self.directory, "pool.log")
+        # Further pools behind the same nginx upstream, on sockets of their own: hosts, in a deployment
+        # (SPEC §11). `upstream_options` follow every server line (max_fails=..., fail_timeout=...).
+        self.extra_sockets = [os.path.join(self.directory, f"api-{n}.sock") for n in range(2, extra_pools + 2)]
+        self.extra_pools = [None] * extra_pools
+        self.upstream_options = upstream_options
         self.jwt_secret = None
         self.started = []
 
@@ -295,6 +310,8 @@ class Rig:
             self.migrate()
             if pool:
                 self.start_pool()
+                for index in range(len(self.extra_pools)):
+                    self.start_extra_pool(index)
             if nginx:
                 self.start_nginx()
             return self
@@ -330,15 +347,52 @@ class Rig:
                 self.pool.kill()
                 self.pool.wait()
 
-    def worker_pids(self):
-        """The pool's worker processes (children of the supervisor)."""
-        if not self.pool:
+    def worker_pids(self, pool=None):
+        """The worker processes (children of the supervisor) of `pool`, by default this rig's first pool."""
+        pool = pool or self.pool
+        if not pool:
             return []
         try:
-            with open(f"/proc/{self.pool.pid}/task/{self.pool.pid}/children") as f:
+            with open(f"/proc/{pool.pid}/task/{pool.pid}/children") as f:
                 return [int(pid) for pid in f.read().split()]
         except FileNotFoundError:
             return []
+
+    def start_extra_pool(self, index, **overrides):
+        """Starts the extra pool `index` on its own socket, in a process group of its own (so that a test can
+        take the whole "host" away at once: `os.killpg`). A socket file left by a pool that was killed is
+        removed first, as a restarted host would start with none."""
+        path = self.extra_sockets[index]
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+        log = open(os.path.join(self.directory, f"pool-{index + 2}.log"), "ab")
+        settings = {"XOMIFY_LISTEN": path}
+        settings.update(overrides)
+        process = subprocess.Popen([os.path.join(bin_dir(), "xomify-api")], env=self.settings(**settings),
+                                   stdout=log, stderr=log, start_new_session=True)
+        if self.extra_pools[index] is None:
+            self.started.append(lambda: self.stop_extra_pool(index))
+        self.extra_pools[index] = process
+        wait_until(lambda: os.path.exists(path) or process.poll() is not None, 30, what="the extra pool's socket")
+        if process.poll() is not None:
+            raise RuntimeError(f"the extra pool exited with {process.returncode}; see its log in {self.directory}")
+        wait_until(lambda: len(self.worker_pids(process)) >= self.workers, 30, what="the extra pool's workers")
+        return process
+
+    def stop_extra_pool(self, index):
+        process = self.extra_pools[index]
+        if process and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def upstream_servers(self):
+        """The server lines of nginx's upstream: this rig's pool, then the extra pools."""
+        options = f" {self.upstream_options}" if self.upstream_options else ""
+        return "".join(f"        server unix:{path}{options};\n" for path in [self.socket] + self.extra_sockets)
 
     def start_nginx(self):
         tls = os.path.join(self.directory, "tls")
@@ -356,7 +410,7 @@ class Rig:
                   .replace("{{RUN_DIR}}", self.directory)
                   .replace("{{NGINX_DIR}}", os.path.join(REPO, "nginx"))
                   .replace("{{HTTPS_PORT}}", str(self.https_port))
-                  .replace("{{SOCKET}}", self.socket)
+                  .replace("{{UPSTREAM_SERVERS}}", self.upstream_servers())
                   .replace("{{ACCESS_LOG}}", os.path.join(self.directory, "nginx-access.log") + " xomify")
                   .replace("{{EXTRA_SERVERS}}", self.extra_nginx_servers()))
         path = os.path.join(self.directory, "nginx.conf")
