@@ -9,7 +9,7 @@ import re
 import signal
 
 from api_client import Api
-from fastcgi_client import Connection
+from fastcgi_client import connect, read_answer, request
 from request_loop import RequestLoop
 from xomify_rig import REPO, wait_until
 
@@ -29,11 +29,13 @@ class PoolStatus:
         self.asked = 0
 
     def accepted(self):
-        with Connection(self.socket_path) as connection:
-            response = connection.request("GET", "/status")
-        assert response.status == 200, response.body
+        with connect(self.socket_path) as sock:
+            sock.sendall(request(path="/status"))
+            answer = read_answer(sock, timeout=10)
+        status, _, body = answer.http()
+        assert status == 200, answer
         self.asked += 1
-        return json.loads(response.body)["pool"]["acceptedRequests"]
+        return json.loads(body)["pool"]["acceptedRequests"]
 
     def from_nginx(self):
         """Requests the pool accepted other than these status requests (this one included)."""
