@@ -61,8 +61,8 @@ let package = Package(
         .executableTarget(name: "xomify-api",
                           dependencies: ["ResponderPool", "API", "Auth", "Store", "Spotify", "Importer", "Configuration", "HTTP",
                                          "Log", "Platform"]),
-        .executableTarget(name: "xomify-wrapped", dependencies: ["Jobs", "Configuration", "Log", "Model", "Platform"]),
-        .executableTarget(name: "xomify-release-radar", dependencies: ["Jobs", "Configuration", "Log", "Model", "Platform"]),
+        .executableTarget(name: "xomify-wrapped", dependencies: ["Jobs", "Model", "Platform"]),
+        .executableTarget(name: "xomify-release-radar", dependencies: ["Jobs", "Model", "Platform"]),
 
         // A load driver for the Spotify client's tests and benchmark.
         .executableTarget(name: "spotify-load", dependencies: ["Jobs", "Spotify", "Configuration", "JSON", "Platform"],
@@ -72,7 +72,7 @@ let package = Package(
         // against a real PostgreSQL, nginx and the Spotify sandbox.
         .testTarget(name: "UnitTests",
                     dependencies: ["JSON", "Crypto", "Auth", "Model", "Configuration", "HTTP", "Jobs", "Importer", "Platform",
-                                   "Store", "Postgres", "Text", "API"],
+                                   "Store", "Postgres", "Text", "API", "FastCGI"],
                     exclude: ["make_gzip_fixtures.py"]),
     ]
 )

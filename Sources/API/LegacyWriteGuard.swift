@@ -83,7 +83,8 @@ struct LegacyWriteGuard {
                 throw refused(.unconfirmedRefreshToken("Spotify refused the refresh token"), email)
             case .unauthorized, .forbidden, .notFound:
                 throw refused(.unconfirmedRefreshToken("Spotify refused the profile request"), email)
-            case .invalidClient, .quotaExceeded, .rateLimited, .budgetExhausted, .unavailable, .malformedResponse:
+            case .invalidClient, .quotaExceeded, .rateLimited, .budgetExhausted, .budgetUnavailable, .unavailable,
+                 .malformedResponse:
                 throw refused(.cannotConfirm(error), email)
             }
         }

@@ -5,6 +5,7 @@
 #include <malloc.h>
 #include <string.h>
 #include <unistd.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -106,13 +107,11 @@ void xsys_malloc_thresholds(int mmap_threshold, int trim_threshold) {
     mallopt(M_TRIM_THRESHOLD, trim_threshold);
 }
 
-int xsys_worker_events(int listen_fd, int wake_fd) {
+int xsys_worker_events(int listen_fd) {
     int epfd = epoll_create1(EPOLL_CLOEXEC);
     if (epfd < 0) return -errno;
     struct epoll_event listen_event = { .events = EPOLLIN | EPOLLONESHOT, .data.u64 = 0 };
-    struct epoll_event wake_event = { .events = EPOLLIN, .data.u64 = 1 };
-    if (epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &listen_event) != 0 ||
-        epoll_ctl(epfd, EPOLL_CTL_ADD, wake_fd, &wake_event) != 0) {
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &listen_event) != 0) {
         int saved = errno;
         close(epfd);
         return -saved;
@@ -142,6 +141,12 @@ int xsys_worker_park(int events_fd, int fd, uint64_t tag) {
 int xsys_worker_unpark(int events_fd, int fd) {
     struct epoll_event unused = { 0 };
     return epoll_ctl(events_fd, EPOLL_CTL_DEL, fd, &unused) == 0 ? 0 : -errno;
+}
+
+int xsys_peer_done(int fd) {
+    struct pollfd entry = { .fd = fd, .events = POLLRDHUP };
+    if (poll(&entry, 1, 0) != 1) return 0;
+    return (entry.revents & (POLLRDHUP | POLLHUP | POLLERR)) ? 1 : 0;
 }
 
 int xsys_accept_cloexec(int listen_fd) {

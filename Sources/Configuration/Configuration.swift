@@ -202,6 +202,8 @@ public struct Configuration: Sendable {
             let defaultText = setting.defaultValue.map { $0.isEmpty ? " [default: empty]" : " [default: \($0)]" } ?? ""
             text += "  \(setting.flag) VALUE\n      \(setting.name): \(setting.meaning)\(defaultText)\n"
         }
+        text += "\nThese are all the settings this program reads. The configuration file is shared by xomify-api,\n"
+            + "xomify-wrapped and xomify-release-radar: a setting of another one there is accepted and ignored.\n"
         return text
     }
 }

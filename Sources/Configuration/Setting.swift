@@ -92,8 +92,9 @@ public enum Settings {
     public static let all: [Setting] = [
         config, databaseURL, listen, workers, threads, maxRequests, maxBodyBytes, requestTimeoutMilliseconds,
         requestReadTimeoutMilliseconds, keepAliveTimeoutMilliseconds, slowRequestMilliseconds, answerCacheKilobytes,
-        answerFilesDirectory, answerFiles, jwtSecretFile, tokenKeyFile, spotifyClientID, spotifyClientSecretFile, spotifyAPIURL,
-        spotifyAccountsURL, spotifyMaxRPS, spotifyConcurrency, spotifyDailyBudget, spotifyTimeoutMilliseconds,
+        answerFilesDirectory, answerFiles, jwtSecretFile, tokenKeyFile, spotifyClientID, spotifyClientSecretFile,
+        spotifyAPIURL, spotifyAccountsURL, spotifyMaxRPS, spotifyConcurrency, spotifyDailyBudget,
+        spotifyTimeoutMilliseconds,
         legacyTokens, adminEmails, logLevel, sqlDirectory, assetsDirectory, jobParallelism, jobLeaseSeconds,
         releaseRadarAppearsOn,
     ]

@@ -44,7 +44,10 @@ actor DatabaseBudget: RequestBudget {
         do {
             return .success(try await database.with { stores in try stores.budget.reserve(wanted, dailyBudget: daily) })
         } catch {
-            return .failure(.unavailable("cannot reserve budget: \(error)"))
+            // Not Spotify's failure, and not the user's: stop the run as for any database failure. A reservation
+            // whose outcome is unknown may have been committed; it is not repeated, and not given back either
+            // (nothing identifies it), so the budget errs by at most one chunk on the safe side.
+            return .failure(.budgetUnavailable("\(error)"))
         }
     }
 

@@ -6,7 +6,7 @@ public enum SpotifyAccess {
     public static func client(settings: JobSettings) throws(SpotifyError) -> SpotifyClient {
         guard settings.dailyBudget > 0 else { return try SpotifyClient(configuration: settings.spotify) }
         let database: JobDatabase
-        do { database = try JobDatabase(conninfo: settings.conninfo, keys: settings.tokenKeys) } catch {
+        do { database = try JobDatabase(conninfo: settings.conninfo, keys: settings.tokenKeys, tasks: 1) } catch {
             throw .unavailable("cannot start the database session: \(error)")
         }
         return try SpotifyClient(configuration: settings.spotify,

@@ -15,8 +15,8 @@ public enum Monotonic {
         Double(nanoseconds()) / 1e9
     }
 
-    /// Nanoseconds from `since` to `now`, 0 when `since` is later: a watcher that read `now` before another
-    /// thread stamped `since` must see a fresh start, not a wrapped-around age of 584 years.
+    /// Nanoseconds from `since` to `now`; 0 when `since` is the later one (a time another thread took after the
+    /// caller read `now`: a wrapping subtraction would make it look ages old).
     public static func elapsed(since: UInt64, now: UInt64) -> UInt64 {
         now > since ? now - since : 0
     }

@@ -117,6 +117,24 @@ public enum Files {
         access(path, F_OK) == 0
     }
 
+    /// True when the two paths name the same file (device and inode, links followed), nil when either cannot
+    /// be examined. `/proc/<pid>/exe` names a process's executable even after the file was replaced.
+    public static func sameFile(_ first: String, _ second: String) -> Bool? {
+        var a = stat()
+        var b = stat()
+        guard stat(first, &a) == 0, stat(second, &b) == 0 else { return nil }
+        return a.st_dev == b.st_dev && a.st_ino == b.st_ino
+    }
+
+    /// The target of a symbolic link (for `/proc/<pid>/exe`, the executable's path, with " (deleted)" after a
+    /// replaced one), or nil.
+    public static func readLink(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink(path, &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// True when `path` is a directory (or a link to one).
     public static func isDirectory(_ path: String) -> Bool {
         var info = stat()

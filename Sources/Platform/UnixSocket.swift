@@ -113,6 +113,36 @@ public enum ConnectedSocket {
         return copy >= 0 ? copy : nil
     }
 
+    public enum Peeked {
+        /// This many bytes are waiting (copied to the buffer's start, left in the socket).
+        case bytes(Int)
+        /// Nothing is waiting yet.
+        case nothing
+        /// The peer closed the connection (or it broke).
+        case ended
+    }
+
+    /// Copies what the connection has sent and nobody has read yet into `buffer`, without consuming it or
+    /// waiting.
+    public static func peek(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Peeked {
+        while true {
+            let count = recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT))
+            if count > 0 { return .bytes(count) }
+            if count == 0 { return .ended }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: return .nothing
+            default: return .ended
+            }
+        }
+    }
+
+    /// True when the peer will send nothing more (it shut down its side, or the connection broke): what it sent
+    /// may still be waiting to be read.
+    public static func peerIsDone(_ fd: Int32) -> Bool {
+        xsys_peer_done(fd) == 1
+    }
+
     /// Ends the connection for every descriptor of it: a thread blocked reading it sees the end at once.
     public static func shutDown(_ fd: Int32) {
         _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))

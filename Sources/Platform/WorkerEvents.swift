@@ -3,30 +3,29 @@ import Glibc
 #endif
 import CSystemShim
 
-/// What a worker's responder threads wait on together: one epoll set holding the listening socket, the worker's
-/// parked connections (kept connections between requests) and the wake pipe. epoll wakes one waiting thread per
-/// event, and the sockets are registered one-shot, so a new connection or a kept connection's next request is
-/// taken by exactly one thread (with poll(2), every thread of every worker woke for each connection and all but
-/// one went back to sleep: on two cores, that thundering herd cost more than the request). The wake pipe is
-/// never drained, so a drain wakes every thread.
+/// What a worker's responder threads wait on together: one epoll set holding the listening socket and the
+/// worker's parked connections (kept connections between requests, connections whose request is still arriving).
+/// epoll wakes one waiting thread per event, and the sockets are registered one-shot, so a new connection or a
+/// parked connection's request is taken by exactly one thread (with poll(2), every thread of every worker woke
+/// for each connection and all but one went back to sleep: on two cores, that thundering herd cost more than the
+/// request).
 public final class WorkerEvents: Sendable {
     public enum Event: Equatable {
         /// The listening socket has a connection; the thread that gets this accepts, then `rearmListening()`.
         case connection
-        /// The parked connection registered with this tag has something to read (its next request, or its end).
+        /// The parked connection registered with this tag has something to read (its request, or its end).
         case parked(tag: UInt64)
-        case wake
         case timeout
     }
 
-    /// Tags below this are the listening socket's and the wake pipe's.
+    /// Tags below this are the listening socket's.
     public static let firstParkedTag: UInt64 = 1 << 32
 
     private let fd: Int32
     private let listenFD: Int32
 
-    public init(listenFD: Int32, wake: WakePipe) throws(SystemError) {
-        let fd = xsys_worker_events(listenFD, wake.readEnd)
+    public init(listenFD: Int32) throws(SystemError) {
+        let fd = xsys_worker_events(listenFD)
         guard fd >= 0 else { throw SystemError("epoll", code: -fd) }
         self.fd = fd
         self.listenFD = listenFD
@@ -39,11 +38,7 @@ public final class WorkerEvents: Sendable {
     public func wait(timeoutMilliseconds: Int32) -> Event {
         var tag: UInt64 = 0
         guard xsys_worker_wait(fd, timeoutMilliseconds, &tag) == 1 else { return .timeout }
-        switch tag {
-        case 0: return .connection
-        case 1: return .wake
-        default: return .parked(tag: tag)
-        }
+        return tag < WorkerEvents.firstParkedTag ? .connection : .parked(tag: tag)
     }
 
     /// Lets the next thread take the listening socket's next connection.
@@ -51,9 +46,14 @@ public final class WorkerEvents: Sendable {
         _ = xsys_worker_rearm(fd, listenFD, 0)
     }
 
+    /// No more new connections for this worker (a drain): the other workers take them.
+    public func stopListening() {
+        _ = xsys_worker_unpark(fd, listenFD)
+    }
+
     /// Watches `socket` until it has something to read; `tag` (at least `firstParkedTag`) comes back in the event.
     public func park(_ socket: Int32, tag: UInt64) throws(SystemError) {
-        precondition(tag >= WorkerEvents.firstParkedTag, "parked tags start above the fixed ones")
+        precondition(tag >= WorkerEvents.firstParkedTag, "parked tags start above the listening socket's")
         let result = xsys_worker_park(fd, socket, tag)
         guard result == 0 else { throw SystemError("epoll_ctl add", code: -result) }
     }

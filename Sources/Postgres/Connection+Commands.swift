@@ -27,7 +27,8 @@ extension Connection {
             guard PQsendPrepare(handle, statement.name, statement.sql, Int32(parameters.count), nil) == 1 else {
                 throw sendFailure()
             }
-            try collect(deadline: deadline)
+            // Preparing applies nothing: a link lost meanwhile leaves the statement certainly not run.
+            do { try collect(deadline: deadline) } catch { throw error.applyingNothing }
             preparedNames.insert(statement.name)
         }
         let sent = withParameters(parameters) { count, values, lengths, formats in

@@ -34,6 +34,9 @@ public final class Connection {
     var preparedNames: Set<String> = []
     /// Depth of `transaction` calls; nested calls join the outer transaction.
     var transactionDepth = 0
+    /// The server said, on an idle link, that it is ending the session (a FATAL notice: a terminated backend, a
+    /// shutdown): the link is closed before the next command instead of sending it into a closing socket.
+    var serverEndedSession = false
     /// A deadline no command passes (a request's time): each command's own deadline is cut to it, and no command
     /// is sent once it has passed. Nil: the commands' own deadlines only.
     public var limit: Deadline?
@@ -55,6 +58,7 @@ public final class Connection {
     public func close() {
         if let handle { PQfinish(handle) }
         handle = nil
+        serverEndedSession = false
         preparedNames.removeAll()
         transactionDepth = 0
     }
@@ -64,7 +68,10 @@ public final class Connection {
     /// before it closes, and finding that out now (rather than after sending) keeps the command "not sent".
     public func connect() throws(PostgresError) {
         if let handle, transactionDepth == 0, PQstatus(handle) == CONNECTION_OK, socketIsReadable() {
-            _ = PQconsumeInput(handle)
+            // Reading does not parse: PQisBusy does, which hands a FATAL notice to the receiver. The notice can
+            // arrive a moment before the end of the stream; either is enough to know.
+            if PQconsumeInput(handle) == 1 { _ = PQisBusy(handle) }
+            if serverEndedSession { close() }
         }
         if isConnected { return }
         if transactionDepth > 0 {
@@ -90,7 +97,13 @@ public final class Connection {
         while true {
             switch status {
             case PGRES_POLLING_OK:
-                PQsetNoticeProcessor(connection, { _, _ in }, nil)
+                // Notices are not logged (they may quote data); a FATAL one marks the session as ending.
+                PQsetNoticeReceiver(connection, { context, result in
+                    guard let context, let result,
+                          let severity = PQresultErrorField(result, Int32(UInt8(ascii: "V"))),
+                          ["FATAL", "PANIC"].contains(String(cString: severity)) else { return }
+                    Unmanaged<Connection>.fromOpaque(context).takeUnretainedValue().serverEndedSession = true
+                }, Unmanaged.passUnretained(self).toOpaque())
                 let setup = "SET TIME ZONE 'UTC'; SET statement_timeout = \(options.statementTimeoutMilliseconds); "
                     + "SET idle_in_transaction_session_timeout = 60000; "
                     // A command given up on (its link closed at a deadline) stops within a second, instead of

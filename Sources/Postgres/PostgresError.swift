@@ -62,6 +62,16 @@ public enum PostgresError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// This failure for a command that cannot apply anything whatever became of it (preparing a statement,
+    /// BEGIN): a link lost around it leaves nothing applied, so the caller may repeat what it was part of.
+    var applyingNothing: PostgresError {
+        switch self {
+        case .connectionLost(let message, _): return .connectionLost(message, effect: .none)
+        case .timeout(let seconds, _): return .timeout(seconds: seconds, effect: .none)
+        default: return self
+        }
+    }
+
     public var sqlState: String? {
         if case .server(let error) = self { return error.sqlState }
         return nil

@@ -84,7 +84,9 @@ public enum Pool {
         scoreboard.set(.supervisorPID, UInt64(Processes.currentID()))
         setCurrentThreadName("xomify-pool")
 
-        let executable = Environment.executablePath()
+        // Workers run the supervisor's own executable, even after the file was replaced by an upgrade: a SIGHUP
+        // never puts a new binary's workers under an old supervisor (a new binary runs after a restart).
+        let executable = "/proc/self/exe"
         let arguments = Environment.arguments()
         let supervisor = Supervisor(options: options, scoreboard: scoreboard, socket: socket, configuration: configuration,
                                     load: load) { slot, configuration throws(SystemError) in

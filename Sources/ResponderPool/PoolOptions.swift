@@ -24,8 +24,9 @@ public struct PoolOptions: Sendable {
     /// timeout (60 s by default), so that nginx, not the pool, closes idle connections and never sends a request
     /// on one the pool is closing.
     public var keepAliveSeconds: Double
-    /// Kept connections a worker parks between requests at most (more are closed after their answer).
-    public var maxKeptConnections: Int
+    /// Connections a worker keeps waiting at most: kept ones between requests and ones whose request is still
+    /// arriving (more are closed).
+    public var maxWaitingConnections: Int
     /// Each read or write on a connection waits at most this long.
     public var ioTimeoutSeconds: Int
 
@@ -33,7 +34,7 @@ public struct PoolOptions: Sendable {
                 maxBodyBytes: Int = 65536, slowRequestSeconds: Double = 1,
                 drainTimeoutSeconds: Double = 30, backlog: Int32 = 1024, requestReadTimeoutSeconds: Double = 3,
                 requestTimeoutSeconds: Double = 5, terminateGraceSeconds: Double = 5, keepAliveSeconds: Double = 75,
-                maxKeptConnections: Int = 512, ioTimeoutSeconds: Int = 30) {
+                maxWaitingConnections: Int = 1024, ioTimeoutSeconds: Int = 30) {
         self.listenPath = listenPath
         self.workers = workers
         self.threadsPerWorker = threadsPerWorker
@@ -46,7 +47,7 @@ public struct PoolOptions: Sendable {
         self.requestTimeoutSeconds = requestTimeoutSeconds
         self.terminateGraceSeconds = terminateGraceSeconds
         self.keepAliveSeconds = keepAliveSeconds
-        self.maxKeptConnections = maxKeptConnections
+        self.maxWaitingConnections = maxWaitingConnections
         self.ioTimeoutSeconds = ioTimeoutSeconds
     }
 }

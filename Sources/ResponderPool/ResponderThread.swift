@@ -3,17 +3,18 @@ import HTTP
 import Log
 import Platform
 
-/// One responder thread: waits for work (the worker's `WorkerEvents`: the listening socket, the parked connections
-/// and the wake pipe, because a thread blocked in a read cannot be woken), reads the request from its connection, hands
-/// it to the responder and writes the answer. A connection the web server keeps (FCGI_KEEP_CONN) is parked
-/// afterwards, so its next request goes to whichever thread is free.
+/// One responder thread: waits for work (the worker's `WorkerEvents`: the listening socket and the parked
+/// connections), reads the request from its connection, hands it to the responder and writes the answer. A
+/// connection is read only once its whole request is there (`RequestScan`, on bytes peeked from the socket);
+/// until then it waits, parked, and holds no thread. A connection the web server keeps (FCGI_KEEP_CONN) is parked
+/// again after its answer, so its next request goes to whichever thread is free. Threads never end on their own:
+/// the worker process exits once a drain has served every connection it accepted.
 final class ResponderThread: Sendable {
     private let index: Int
     private let slot: Int
     private let listening: ListeningSocket
-    private let wake: WakePipe
     private let events: WorkerEvents
-    private let kept: KeptConnections
+    private let connections: WorkerConnections
     private let activity: ThreadActivity
     private let state: WorkerState
     private let scoreboard: Scoreboard
@@ -22,15 +23,14 @@ final class ResponderThread: Sendable {
     private let factory: any ResponderFactory
     private let log = Logger("pool")
 
-    init(index: Int, slot: Int, listening: ListeningSocket, wake: WakePipe, events: WorkerEvents, kept: KeptConnections,
+    init(index: Int, slot: Int, listening: ListeningSocket, events: WorkerEvents, connections: WorkerConnections,
          activity: ThreadActivity, state: WorkerState, scoreboard: Scoreboard, options: PoolOptions,
          poolStatus: PoolStatus, factory: any ResponderFactory) {
         self.index = index
         self.slot = slot
         self.listening = listening
-        self.wake = wake
         self.events = events
-        self.kept = kept
+        self.connections = connections
         self.activity = activity
         self.state = state
         self.scoreboard = scoreboard
@@ -39,33 +39,66 @@ final class ResponderThread: Sendable {
         self.factory = factory
     }
 
-    func run() {
+    /// Bytes of a connection looked at before its request is read: requests larger than this (a body near the
+    /// cap) are read without being seen whole first, under the watchdog's read timeout.
+    static let peekBytes = 16384
+
+    func run() -> Never {
         let responder = factory.makeResponder(thread: index, poolStatus: poolStatus)
         let exchange = FastCGIRequest()
-        while !state.draining.load(ordering: .relaxed) {
+        let peekBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ResponderThread.peekBytes, alignment: 8)
+        while true {
             let connection: Int32
+            let arrivingSince: UInt64
             switch events.wait(timeoutMilliseconds: 1000) {
             case .connection:
+                connections.taking()
                 let accepted = listening.accept(ioTimeoutSeconds: options.ioTimeoutSeconds)
                 events.rearmListening()
                 switch accepted {
                 case .connection(let fd):
                     connection = fd
+                    arrivingSince = Monotonic.nanoseconds()
                 case .none:
+                    connections.release(closing: nil)
                     continue
                 case .failed(let error):
                     // Out of descriptors, most likely: back off instead of spinning on a socket that stays readable.
+                    connections.release(closing: nil)
                     log.warning("accept failed", ["error": error.description])
                     sleep(seconds: 0.01)
                     continue
                 }
             case .parked(let tag):
-                guard let fd = kept.claim(tag) else { continue }
+                guard let (fd, since) = connections.claim(tag) else { continue }
                 connection = fd
-            case .wake, .timeout:
+                arrivingSince = since ?? Monotonic.nanoseconds()
+            case .timeout:
                 continue
             }
-            serve(connection, exchange: exchange, responder: responder)
+            switch ConnectedSocket.peek(connection, into: peekBuffer) {
+            case .ended:
+                connections.release(closing: connection)
+            case .nothing:
+                connections.park(connection, arrivingSince: arrivingSince)
+            case .bytes(let count) where count == peekBuffer.count:
+                // Too large to see whole: read as it comes, under the watchdog's read timeout.
+                serve(connection, exchange: exchange, responder: responder)
+            case .bytes(let count):
+                switch RequestScan.of(UnsafeRawBufferPointer(rebasing: peekBuffer[..<count])) {
+                case .complete, .unreadable:
+                    serve(connection, exchange: exchange, responder: responder)
+                case .incomplete where ConnectedSocket.peerIsDone(connection):
+                    // Its sender is done: the request will never be whole.
+                    connections.release(closing: connection)
+                case .incomplete:
+                    connections.park(connection, arrivingSince: arrivingSince, resting: true)
+                case .refused:
+                    log.warning("connection closed: a parameter is longer than allowed",
+                                ["limit_bytes": RequestScan.largestParameter])
+                    connections.release(closing: connection)
+                }
+            }
         }
     }
 
@@ -75,7 +108,7 @@ final class ResponderThread: Sendable {
         guard exchange.read(from: connection) else {
             // Ended, broken, or cut off by the watchdog before its parameters were in.
             activity.idle()
-            ConnectedSocket.close(connection)
+            connections.release(closing: connection)
             return
         }
         var request = makeRequest(exchange)
@@ -83,7 +116,7 @@ final class ResponderThread: Sendable {
             // Cut off while its body was read: there is no whole request to answer.
             _ = exchange.finish()
             activity.idle()
-            ConnectedSocket.close(connection)
+            connections.release(closing: connection)
             return
         }
         let started = Monotonic.nanoseconds()
@@ -93,10 +126,10 @@ final class ResponderThread: Sendable {
         let keep = exchange.finish()
         request.body = []
         activity.idle()
-        if keep && !state.draining.load(ordering: .relaxed) {
-            kept.park(connection)
+        if keep {
+            connections.park(connection, arrivingSince: nil)
         } else {
-            ConnectedSocket.close(connection)
+            connections.release(closing: connection)
         }
 
         let seconds = Double(Monotonic.nanoseconds() - started) / 1e9
@@ -108,11 +141,9 @@ final class ResponderThread: Sendable {
                                          "status": response.status, "ms": Int(seconds * 1000)])
         }
         let served = state.served.add(1, ordering: .relaxed).newValue
-        if options.maxRequestsPerWorker > 0 && served >= options.maxRequestsPerWorker
-            && !state.draining.exchange(true, ordering: .relaxed) {
-            // The request budget is spent: drain and let the supervisor start a fresh worker.
-            scoreboard.setState(slot, .draining)
-            wake.wake()
+        if options.maxRequestsPerWorker > 0 && served >= options.maxRequestsPerWorker {
+            // The request budget is spent: the worker's main thread drains it, and the supervisor starts a fresh one.
+            state.budgetSpent.store(true, ordering: .relaxed)
         }
     }
 

@@ -20,7 +20,7 @@ struct Scoreboard: Sendable {
 
     enum Slot: Int, CaseIterable {
         case pid, state, startedAt, requests, busy, slowRequests
-        /// Kept connections waiting for their next request.
+        /// Connections waiting for a request: kept ones between requests, ones whose request is still arriving.
         case parkedConnections
     }
 

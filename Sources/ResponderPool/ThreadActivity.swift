@@ -59,7 +59,8 @@ final class ThreadActivity: Sendable {
     /// (counted on the scoreboard first, so the peer never sees the end before the count). True when it did.
     func cutOffReading(after limit: UInt64, now: UInt64) -> Bool {
         state.withLock { state in
-            guard state.phase == .reading, !state.cutOff, state.connection >= 0, Monotonic.elapsed(since: state.since, now: now) > limit else { return false }
+            guard state.phase == .reading, !state.cutOff, state.connection >= 0,
+                  Monotonic.elapsed(since: state.since, now: now) > limit else { return false }
             scoreboard.add(.requestReadTimeouts)
             ConnectedSocket.shutDown(state.connection)
             state.cutOff = true

@@ -43,19 +43,25 @@ extension SpotifyClient {
 
     /// Every track of an album: the first 50 come with the album, the rest by pages of 50.
     public func albumTracks(accessToken: String, albumID: String) async throws(SpotifyError) -> [SpotifyTrack] {
-        let json = try await call(.album(albumID), accessToken: accessToken)
-        var page = Page(json: json["tracks"], item: SpotifyTrack.init(json:))
-        var tracks = page.items
-        var offset = (json["tracks"]["items"].arrayValue ?? []).count
-        while page.hasNext && offset < 10_000 {
-            let next = try await call(.albumTracks(albumID, offset: offset), accessToken: accessToken)
-            page = Page(json: next, item: SpotifyTrack.init(json:))
-            let count = (next["items"].arrayValue ?? []).count
-            guard count > 0 else { break }
-            tracks.append(contentsOf: page.items)
-            offset += count
+        var tracks: [SpotifyTrack] = []
+        var offset = 0
+        while offset < 10_000 {
+            let page = try await albumTracksPage(accessToken: accessToken, albumID: albumID, offset: offset)
+            tracks.append(contentsOf: page.tracks)
+            guard page.hasNext, page.count > 0 else { break }
+            offset += page.count
         }
         return tracks
+    }
+
+    /// One page of an album's tracks: at offset 0 the album itself (its first 50 tracks embedded), further on
+    /// `GET /v1/albums/{id}/tracks`. `count` is the page's items as sent (the next page's offset moves by it).
+    public func albumTracksPage(accessToken: String, albumID: String, offset: Int)
+        async throws(SpotifyError) -> (tracks: [SpotifyTrack], hasNext: Bool, count: Int) {
+        let json = offset == 0 ? try await call(.album(albumID), accessToken: accessToken)["tracks"]
+                               : try await call(.albumTracks(albumID, offset: offset), accessToken: accessToken)
+        let page = Page(json: json, item: SpotifyTrack.init(json:))
+        return (page.items, page.hasNext, (json["items"].arrayValue ?? []).count)
     }
 
     /// Creates a playlist owned by the user (`POST /v1/me/playlists`).

@@ -4,6 +4,7 @@ import HTTPClient
 import JSON
 import Log
 import Platform
+import Synchronization
 
 /// The Spotify Web API client of SPEC §6: every request passes the daily budget and one process-wide gate
 /// (rate ceiling, concurrency, pause on 429), 5xx and transport failures are retried with exponential backoff
@@ -15,6 +16,9 @@ public final class SpotifyClient: Sendable {
     private let gate: RequestGate
     private let budget: any RequestBudget
     private let log = Logger("spotify")
+    /// Spotify answered QUOTA_EXCEEDED: the app's quota is spent for hours, so nothing more is sent (each later
+    /// request fails at once the same way) instead of every request in flight or queued meeting its own 429.
+    private let quotaSpent = Atomic<Bool>(false)
 
     public init(configuration: SpotifyConfiguration, budget: any RequestBudget = UnlimitedBudget()) throws(SpotifyError) {
         self.configuration = configuration
@@ -96,8 +100,13 @@ public final class SpotifyClient: Sendable {
         var failures = 0
         var rateLimited = 0
         while true {
+            if quotaSpent.load(ordering: .relaxed) { throw .quotaExceeded("QUOTA_EXCEEDED") }
             if spendsBudget { try await budget.spend() }
             await gate.enter()
+            if quotaSpent.load(ordering: .relaxed) {
+                await gate.leave()
+                throw .quotaExceeded("QUOTA_EXCEEDED")
+            }
             let result: Result<HTTPClientResponse, HTTPClientError>
             do {
                 result = .success(try await http.send(request))
@@ -123,7 +132,10 @@ public final class SpotifyClient: Sendable {
                     counters.countRateLimited()
                     rateLimited += 1
                     let reason = SpotifyClient.errorReason(response.body)
-                    if reason == "QUOTA_EXCEEDED" { throw .quotaExceeded("QUOTA_EXCEEDED") }
+                    if reason == "QUOTA_EXCEEDED" {
+                        quotaSpent.store(true, ordering: .relaxed)
+                        throw .quotaExceeded("QUOTA_EXCEEDED")
+                    }
                     let wait = RetryAfter.seconds(response.header("retry-after"), now: WallClock.epochSeconds()) ?? 1
                     if wait > configuration.longestWait { throw .rateLimited(retryAfter: wait) }
                     guard rateLimited <= 50 else { throw .unavailable("\(label): still rate limited after 50 waits") }

@@ -11,6 +11,10 @@ public enum SpotifyError: Error, Sendable, Equatable, CustomStringConvertible {
     case rateLimited(retryAfter: Double)
     /// Our own daily budget (XOMIFY_SPOTIFY_DAILY_BUDGET) is spent: stop the run cleanly.
     case budgetExhausted
+    /// Our own budget could not be reserved: its database is unavailable, or a reservation's outcome is unknown
+    /// (sent, answer lost; never repeated). A database fault, not this user's: stop the run, which leaves the
+    /// user pending for the next one.
+    case budgetUnavailable(String)
     /// The access token was refused (401).
     case unauthorized
     case forbidden(String)
@@ -23,7 +27,7 @@ public enum SpotifyError: Error, Sendable, Equatable, CustomStringConvertible {
     /// True for the outcomes that end a whole run rather than one user.
     public var stopsRun: Bool {
         switch self {
-        case .invalidClient, .quotaExceeded, .rateLimited, .budgetExhausted: return true
+        case .invalidClient, .quotaExceeded, .rateLimited, .budgetExhausted, .budgetUnavailable: return true
         default: return false
         }
     }
@@ -43,6 +47,7 @@ public enum SpotifyError: Error, Sendable, Equatable, CustomStringConvertible {
         case .quotaExceeded(let why): return "Spotify quota exceeded (\(why))"
         case .rateLimited(let seconds): return "Spotify asked to wait \(Int(seconds.rounded(.up))) s (Retry-After)"
         case .budgetExhausted: return "daily Spotify request budget spent"
+        case .budgetUnavailable(let why): return "cannot reserve Spotify request budget: \(why)"
         case .unauthorized: return "access token refused"
         case .forbidden(let why): return "forbidden: \(why)"
         case .notFound(let what): return "not found: \(what)"

@@ -3,7 +3,8 @@ import Model
 import Postgres
 
 /// The release radar's shared Spotify catalogue cache (sql/0008): per artist and week what a scan found, per
-/// release its tracks, and the claims that keep two runners from fetching the same thing at once.
+/// release its tracks, the claims that keep two runners from fetching the same thing at once, and what an
+/// interrupted fetch had already received (sql/0009).
 public struct CatalogueStore {
     private let database: Database
 
@@ -57,8 +58,9 @@ public struct CatalogueStore {
 
     /// Whether this runner may fetch something.
     public enum Claim: Sendable, Equatable {
-        /// It is this runner's to fetch (until its lease runs out).
-        case mine
+        /// It is this runner's to fetch (until its lease runs out); `received` is what an interrupted fetch of it
+        /// had already got, to go on from.
+        case mine(received: JSON?)
         /// Another runner is fetching it; wait for the cache.
         case heldByAnother
     }
@@ -79,14 +81,27 @@ public struct CatalogueStore {
         static let saveTracks = PreparedStatement("""
             INSERT INTO album_tracks (album_id, tracks) VALUES ($1, $2::jsonb) ON CONFLICT (album_id) DO NOTHING
             """)
-        /// Takes the claim when it is free or its holder's lease ran out; returns who holds it now.
+        /// Takes the claim when it is free or its holder's lease ran out; one row: the holder when it is this run
+        /// (else NULL), and in the same round trip what an interrupted fetch kept (almost always nothing).
         static let claim = PreparedStatement("""
-            INSERT INTO catalogue_claims AS c (kind, key, claimed_by, lease_until)
-            VALUES ($1, $2, $3, now() + make_interval(secs => $4))
-            ON CONFLICT (kind, key) DO UPDATE SET claimed_by = EXCLUDED.claimed_by, lease_until = EXCLUDED.lease_until
-            WHERE c.lease_until < now() OR c.claimed_by = EXCLUDED.claimed_by
-            RETURNING claimed_by
+            WITH taken AS (
+                INSERT INTO catalogue_claims AS c (kind, key, claimed_by, lease_until)
+                VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+                ON CONFLICT (kind, key) DO UPDATE SET claimed_by = EXCLUDED.claimed_by, lease_until = EXCLUDED.lease_until
+                WHERE c.lease_until < now() OR c.claimed_by = EXCLUDED.claimed_by
+                RETURNING claimed_by)
+            SELECT (SELECT claimed_by FROM taken),
+                   (SELECT received::text FROM catalogue_partial_fetches WHERE kind = $1 AND key = $2)
             """)
+        static let keepPartial = PreparedStatement("""
+            INSERT INTO catalogue_partial_fetches (kind, key, received) VALUES ($1, $2, $3::jsonb)
+            ON CONFLICT (kind, key) DO UPDATE SET received = EXCLUDED.received, saved_at = now()
+            """)
+        /// Kept pages older than a week belong to weeks no run will scan again (or to releases nobody follows now).
+        static let forgetOldPartials = PreparedStatement("""
+            DELETE FROM catalogue_partial_fetches WHERE saved_at < now() - interval '8 days'
+            """)
+        static let dropPartial = PreparedStatement("DELETE FROM catalogue_partial_fetches WHERE kind = $1 AND key = $2")
         static let release = PreparedStatement("DELETE FROM catalogue_claims WHERE kind = $1 AND key = $2 AND claimed_by = $3")
     }
 
@@ -126,13 +141,25 @@ public struct CatalogueStore {
     /// Claims `fetch` for `run` for `leaseSeconds`.
     public func claim(_ fetch: Fetch, run: JobStore.Run, leaseSeconds: Int) throws(StoreError) -> Claim {
         try database.write(SQL.claim, [fetch.kind, fetch.key, run.id, leaseSeconds]) { result in
-            result.rowCount == 1 ? .mine : .heldByAnother
+            guard let row = result.first, !row.isNull(0) else { return .heldByAnother }
+            guard let text = try row.decode(1, as: String?.self) else { return .mine(received: nil) }
+            // Kept pages that do not parse are only a lost saving: fetch from the start.
+            return .mine(received: try? JSONParser.parse(text))
         }
     }
 
-    /// Stores an artist's scan and drops the claim, together. A scan already stored (by a runner whose lease ran
-    /// out meanwhile) is kept: both saw the same listing.
-    public func save(_ scan: ArtistScan, week: String, run: JobStore.Run?) throws(StoreError) {
+    /// Keeps what an interrupted fetch received (the text of a JSON object of the fetcher's making), for the next
+    /// claimant.
+    public func keepPartial(_ fetch: Fetch, receivedJSON: String) throws(StoreError) {
+        try database.transaction { connection in
+            try connection.execute(SQL.keepPartial, [fetch.kind, fetch.key, JSONText(receivedJSON)])
+            try connection.execute(SQL.forgetOldPartials)
+        }
+    }
+
+    /// Stores an artist's scan and drops the claim, together (and the kept pages it went on from, if any). A scan
+    /// already stored (by a runner whose lease ran out meanwhile) is kept: both saw the same listing.
+    public func save(_ scan: ArtistScan, week: String, run: JobStore.Run?, resumed: Bool = false) throws(StoreError) {
         var writer = JSONWriter(capacity: 256 + 512 * scan.releases.count)
         writer.beginArray()
         for release in scan.releases { release.write(to: &writer) }
@@ -141,12 +168,14 @@ public struct CatalogueStore {
         let fetch = Fetch.artist(scan.artistID, scan.scope, week: week)
         try database.transaction { connection in
             try connection.execute(SQL.saveScan, [scan.artistID, week, scan.scope.rawValue, json, scan.requests])
+            if resumed { try connection.execute(SQL.dropPartial, [fetch.kind, fetch.key]) }
             if let run { try connection.execute(SQL.release, [fetch.kind, fetch.key, run.id]) }
         }
     }
 
-    /// Stores a release's tracks and drops the claim, together.
-    public func save(tracks: [CatalogueTrack], album: String, run: JobStore.Run?) throws(StoreError) {
+    /// Stores a release's tracks and drops the claim, together (and the kept pages it went on from, if any).
+    public func save(tracks: [CatalogueTrack], album: String, run: JobStore.Run?,
+                     resumed: Bool = false) throws(StoreError) {
         var writer = JSONWriter(capacity: 64 + 160 * tracks.count)
         writer.beginArray()
         for track in tracks { track.write(to: &writer) }
@@ -155,6 +184,7 @@ public struct CatalogueStore {
         let fetch = Fetch.album(album)
         try database.transaction { connection in
             try connection.execute(SQL.saveTracks, [album, json])
+            if resumed { try connection.execute(SQL.dropPartial, [fetch.kind, fetch.key]) }
             if let run { try connection.execute(SQL.release, [fetch.kind, fetch.key, run.id]) }
         }
     }

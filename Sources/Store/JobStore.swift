@@ -116,6 +116,14 @@ public struct JobStore {
         static let releaseClaims = PreparedStatement("""
             UPDATE job_items SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = $1 AND status = 'pending'
             """)
+        /// A run that ends gives back the items it holds without an outcome (their claim's answer was lost, or
+        /// their outcome could not be recorded) as interrupted: the attempt is not counted. A crashed run's
+        /// items (`releaseClaims`) keep theirs, so that a user who crashes runs is given up in the end.
+        static let returnClaims = PreparedStatement("""
+            UPDATE job_items SET claimed_by = NULL, lease_until = NULL, attempted_by = NULL,
+                attempts = greatest(attempts - 1, 0), updated_at = now()
+            WHERE claimed_by = $1 AND status = 'pending'
+            """)
         /// The catalogue fetches a run has claimed (sql/0008) are renewed and dropped with its items.
         static let renewCatalogueClaims = PreparedStatement("""
             UPDATE catalogue_claims SET lease_until = now() + make_interval(secs => $2) WHERE claimed_by = $1
@@ -142,19 +150,26 @@ public struct JobStore {
             GROUP BY status
             """)
         /// Pending items nobody holds (or whose holder's lease ran out) and that this run has not tried yet (a
-        /// retry waits for a later run), skipping rows another runner is claiming (FOR UPDATE SKIP LOCKED).
+        /// retry waits for a later run), skipping rows another runner is claiming (FOR UPDATE SKIP LOCKED); after
+        /// `$7`, when given, so that the index scan starts where this run's last claim ended instead of walking
+        /// past every item finished since the last vacuum (their entries stay in the pending index until then).
+        /// (`email > coalesce($7, '')` rather than an OR, so that it bounds the index scan in a generic plan too;
+        /// every email sorts after ''.) The claimed rows come back in email order: the last is the next cursor.
         static let claim = PreparedStatement("""
-            UPDATE job_items i SET claimed_by = $3, attempted_by = $3, lease_until = now() + make_interval(secs => $5),
-                attempts = i.attempts + 1, updated_at = now()
-            FROM (SELECT job, period_key, email FROM job_items
-                  WHERE job = $1 AND period_key = $2 AND status = 'pending'
-                    AND (claimed_by IS NULL OR lease_until IS NULL OR lease_until < now())
-                    AND attempted_by IS DISTINCT FROM $3
-                    AND ($6::text IS NULL OR email = $6)
-                  ORDER BY email LIMIT $4
-                  FOR UPDATE SKIP LOCKED) c
-            WHERE i.job = c.job AND i.period_key = c.period_key AND i.email = c.email
-            RETURNING i.email, i.attempts, i.progress::text
+            WITH claimed AS (
+                UPDATE job_items i SET claimed_by = $3, attempted_by = $3,
+                    lease_until = now() + make_interval(secs => $5), attempts = i.attempts + 1, updated_at = now()
+                FROM (SELECT job, period_key, email FROM job_items
+                      WHERE job = $1 AND period_key = $2 AND status = 'pending'
+                        AND email > coalesce($7::text, '')
+                        AND (claimed_by IS NULL OR lease_until IS NULL OR lease_until < now())
+                        AND attempted_by IS DISTINCT FROM $3
+                        AND ($6::text IS NULL OR email = $6)
+                      ORDER BY email LIMIT $4
+                      FOR UPDATE SKIP LOCKED) c
+                WHERE i.job = c.job AND i.period_key = c.period_key AND i.email = c.email
+                RETURNING i.email, i.attempts, i.progress::text)
+            SELECT * FROM claimed ORDER BY email
             """)
         static let saveProgress = PreparedStatement("""
             UPDATE job_items SET progress = $5::jsonb, updated_at = now()
@@ -238,6 +253,8 @@ public struct JobStore {
         }
     }
 
+    /// Records the end of a run and gives back what it still holds: items it claimed but has no outcome for are
+    /// pending again with the attempt not counted (`SQL.returnClaims`), its catalogue claims are dropped.
     public func finishRun(_ run: Run, _ summary: RunSummary) throws(StoreError) {
         var writer = JSONWriter()
         writer.beginObject()
@@ -252,7 +269,7 @@ public struct JobStore {
                 run.id, summary.status.rawValue, summary.stopReason, summary.usersTotal, summary.usersDone,
                 summary.usersFailed, summary.usersSkipped, summary.requests, byEndpoint, summary.status429,
             ])
-            try connection.execute(SQL.releaseClaims, [run.id])
+            try connection.execute(SQL.returnClaims, [run.id])
             try connection.execute(SQL.dropCatalogueClaims, [run.id])
         }
     }
@@ -279,10 +296,11 @@ public struct JobStore {
         }
     }
 
-    /// Claims up to `limit` items for `run` (see `SQL.claim`); each claim counts an attempt.
-    public func claim(_ job: Job, period: String, run: Run, limit: Int, leaseSeconds: Int,
-                      only email: Email?) throws(StoreError) -> [Item] {
-        try database.write(SQL.claim, [job.rawValue, period, run.id, limit, leaseSeconds, email]) { result in
+    /// Claims up to `limit` items for `run` (see `SQL.claim`), after `after` when given; each claim counts an
+    /// attempt. The items come in email order (the database's).
+    public func claim(_ job: Job, period: String, run: Run, limit: Int, leaseSeconds: Int, only email: Email?,
+                      after: Email? = nil) throws(StoreError) -> [Item] {
+        try database.write(SQL.claim, [job.rawValue, period, run.id, limit, leaseSeconds, email, after]) { result in
             try result.rows.map { row in
                 let text = try row.decode(2, as: String.self)
                 let progress = (try? JSONParser.parse(text))?.objectValue ?? JSONObject()

@@ -1,5 +1,5 @@
-// xomify-api: the FastCGI responder pool serving the Xomify API, `xomify-api migrate` and
-// `xomify-api import-dynamodb`.
+// xomify-api: the FastCGI responder pool serving the Xomify API, and its commands (`migrate`, `check-config`,
+// `mint-token`, `import-dynamodb`).
 import Configuration
 import Log
 import Platform
@@ -8,6 +8,17 @@ import ResponderPool
 let usage = """
     Usage: xomify-api [SETTINGS]            serve the API (a supervisor and its worker processes)
            xomify-api migrate [SETTINGS]    apply pending database migrations and exit
+           xomify-api check-config [SETTINGS]
+                                            load everything a worker would (configuration file,
+                                            environment, flags, secrets, token key ring, pool options)
+                                            and the migrations, without serving: exit 0 with one line, or
+                                            78 with one line naming the setting (the unit's ExecReload=
+                                            runs it before the SIGHUP)
+           xomify-api mint-token EMAIL [--ttl DURATION] [SETTINGS]
+                                            print a user token for EMAIL, a user in the database, signed
+                                            with the JWT secret (DURATION: 90s, 10m, 2h, up to 7d; default
+                                            10m). Exit 64 usage, 67 no such user, 69 database unavailable,
+                                            78 settings
            xomify-api import-dynamodb [--dry-run] [SETTINGS] PATH…
                                             import the old system's DynamoDB tables (users first, then
                                             history) and print counts per table; PATH is an S3 export's
@@ -19,7 +30,9 @@ let usage = """
 
     Signals: SIGTERM or SIGINT drain in-flight requests and stop; SIGHUP re-reads the configuration file and the
     secrets and, if they load, replaces the workers one by one (if not: one log line naming the setting, the
-    workers keep the last good configuration, and the status page counts a failed reload); SIGQUIT stops at once.
+    workers keep the last good configuration, and the status page counts a failed reload). A reload keeps the
+    supervisor's environment and executable (workers run the supervisor's own binary): a new binary or a new
+    environment needs a restart. SIGQUIT stops at once.
     """
 
 /// Reads the settings (exit 78 on a bad one) and runs the command.
@@ -43,6 +56,10 @@ func main() -> Int32 {
         return serve(configuration)
     case ["migrate"]:
         return migrate(configuration)
+    case ["check-config"]:
+        return checkConfig(configuration)
+    case let arguments where arguments.first == "mint-token":
+        return mintToken(configuration, arguments: Array(arguments.dropFirst()))
     case let arguments where arguments.first == "import-dynamodb":
         return importDynamoDB(configuration, arguments: Array(arguments.dropFirst()))
     default:

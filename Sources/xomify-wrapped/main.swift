@@ -1,7 +1,5 @@
 // xomify-wrapped: the monthly wrapped job (SPEC §7, §8.1), one run per timer firing.
-import Configuration
 import Jobs
-import Log
 import Model
 import Platform
 
@@ -16,27 +14,8 @@ let usage = """
     with work left for the next run; 78 configuration error.
     """
 
-/// Reads the settings and options (exit 78 on a bad one), then runs the job.
-func run() async -> Int32 {
-    let arguments: JobArguments
-    let settings: JobSettings
-    do {
-        let configuration = try Configuration.load(arguments: Array(Environment.arguments().dropFirst()),
-                                                   environment: Environment.all())
-        LogSettings.level = LogLevel(name: try configuration.choice(Settings.logLevel, LogLevel.allCases.map(\.name))) ?? .info
-        if configuration.helpRequested {
-            Console.out(Configuration.help(usage: usage, settings: JobSettings.relevant))
-            return 0
-        }
-        arguments = try JobArguments.parse(configuration.remainingArguments) { MonthKey($0) != nil }
-        settings = try JobSettings.load(configuration)
-    } catch {
-        Logger("wrapped").error("xomify-wrapped: \(error)")
-        return ExitStatus.configuration.rawValue
-    }
-    let month = arguments.period.flatMap(MonthKey.init) ?? WrappedJob.defaultMonth(now: WallClock.epochSeconds())
-    return await WrappedJob.run(settings: settings, month: month,
-                                options: RunOptions(only: arguments.user, dryRun: arguments.dryRun)).rawValue
+let command = JobCommand(name: "xomify-wrapped", component: "wrapped", usage: usage, period: { MonthKey($0) },
+                         defaultPeriod: WrappedJob.defaultMonth(now:)) { settings, month, options in
+    await WrappedJob.run(settings: settings, month: month, options: options)
 }
-
-Processes.exitNow(await run())
+Processes.exitNow(await command.run())

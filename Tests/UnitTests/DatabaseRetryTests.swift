@@ -23,6 +23,20 @@ final class DatabaseRetryTests: XCTestCase {
         XCTAssertTrue(Database.worthRepeating(server("40001"), writing: false))
     }
 
+    func testALinkLostAroundACommandThatAppliesNothingLeavesTheWriteCertainlyNotApplied() {
+        // Preparing a statement, BEGIN: whatever became of them, nothing was applied.
+        let lost = PostgresError.connectionLost("eof", effect: .unknown).applyingNothing
+        XCTAssertTrue(Database.worthRepeating(lost, writing: true))
+        guard case .unavailable = StoreError(lost, writing: true) else {
+            return XCTFail("a write whose statement was only being prepared changed nothing")
+        }
+        guard case .timeout(_, .none) = PostgresError.timeout(seconds: 1, effect: .unknown).applyingNothing else {
+            return XCTFail("a timeout while preparing applied nothing either")
+        }
+        // A refusal stays a refusal.
+        XCTAssertEqual(server("42601").applyingNothing.sqlState, "42601")
+    }
+
     func testNothingElseIsRepeated() {
         // No connection at all: repeating at once would only double the wait; the caller answers 503.
         XCTAssertFalse(Database.worthRepeating(.connectionFailed("refused"), writing: false))

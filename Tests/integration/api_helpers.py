@@ -5,6 +5,7 @@ send."""
 import base64
 import datetime
 import json
+import os
 import re
 import secrets
 import socket
@@ -94,7 +95,17 @@ def assert_serves_this_rig(rig):
     ours = sorted(rig.worker_pids())
     theirs = sorted(w["pid"] for w in status.json()["workers"]) if status.status == 200 else status
     assert theirs == ours, (f"port {rig.https_port} answers for another system (workers {theirs}, this rig's "
-                            f"{ours}): a port taken by a concurrent run between the rig's choice and nginx's bind")
+                            f"{ours}): a port taken by a concurrent run between the rig's choice and nginx's bind, "
+                            f"or a worker lost; the pool's log ends:\n{log_tail(rig.pool_log)}\nnginx's error log "
+                            f"ends:\n{log_tail(os.path.join(rig.directory, 'nginx-error.log'))}")
+
+
+def log_tail(path, lines=30):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError as error:
+        return f"({error})"
 
 
 # -- answers ----------------------------------------------------------------------------------------

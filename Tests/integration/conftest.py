@@ -12,6 +12,8 @@ from api_client import Api  # noqa: E402
 from api_helpers import assert_serves_this_rig  # noqa: E402
 from secret_scan import SCAN  # noqa: E402
 from xomify_rig import Rig  # noqa: E402
+# The reliability probes' table at the end of the run, and its report file (scripts/reliability).
+from reliability import pytest_sessionfinish, pytest_terminal_summary, scan_secrets  # noqa: E402,F401
 
 # Every exchange of every test is recorded, so that no response body of the whole run may carry a secret.
 api_client.observers.append(SCAN.observe)
@@ -35,6 +37,19 @@ def rig():
         yield shared
         check_no_secrets(shared)
         assert shared.sandbox.total_gone_calls() == 0, "an endpoint Spotify removed was called"
+
+
+@pytest.fixture(scope="session")
+def reliability_rig():
+    """The system the reliability probes (test_reliability_*.py) break things on, apart from the shared one: a
+    worker they cost (libfcgi's known abort) or a thread they hold must not disturb other tests. Its logs and
+    every answer of the run are scanned for secrets at the end, as a probe of the table."""
+    with Rig() as system:
+        assert_serves_this_rig(system)
+        SCAN.add_rig(system)
+        yield system
+        leaks = scan_secrets(system, "the reliability rig")
+        assert not leaks, f"secrets in the logs or answers of {system.directory}: {leaks}"
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Records what the tests send and receive, to check at the end that no secret leaked (SPEC §3, §5.3): no
-response body contains a refresh token (or a Spotify access token a client posted) or the JWT secret, and no
-log line contains any of them, nor a bearer token a client sent, nor a line the logger had to redact (call sites
-must never try to log a secret)."""
+response body contains a refresh token (or a Spotify access token a client posted), the JWT secret or the
+refresh-token key, and no log line contains any of them, nor a bearer token a client sent, nor a line the logger
+had to redact (call sites must never try to log a secret). Bodies received outside api_client (raw HTTPS, raw
+FastCGI, the fuzzer) are added with `add_body`."""
 
 import json
 import threading
@@ -16,6 +17,7 @@ class SecretScan:
         self.refresh_tokens = set()  # and Spotify access tokens posted to /auth/login
         self.bearer_tokens = set()
         self.jwt_secrets = set()
+        self.token_keys = set()  # the refresh-token key lines (base64), as the key file holds them
         self.bodies = set()
         self.exchanges = 0
 
@@ -46,6 +48,18 @@ class SecretScan:
             if response.body:
                 self.bodies.add(bytes(response.body))
 
+    def add_body(self, body):
+        """A response body received outside api_client."""
+        if body:
+            with self._lock:
+                self.exchanges += 1
+                self.bodies.add(bytes(body))
+
+    def add_bearer_token(self, token):
+        if token and len(token) >= 20:
+            with self._lock:
+                self.bearer_tokens.add(token)
+
     def add_refresh_tokens(self, tokens):
         with self._lock:
             self.refresh_tokens |= {t for t in tokens if t and len(t) >= MINIMUM_SECRET_LENGTH}
@@ -55,6 +69,15 @@ class SecretScan:
         with self._lock:
             if rig.jwt_secret:
                 self.jwt_secrets.add(rig.jwt_secret)
+            key_file = getattr(rig, "token_key_file", None)
+            if key_file:
+                try:
+                    for line in open(key_file):
+                        line = line.strip().rpartition(":")[2]
+                        if len(line) >= MINIMUM_SECRET_LENGTH and not line.startswith("#"):
+                            self.token_keys.add(line)
+                except OSError:
+                    pass
         if rig.sandbox and rig.sandbox.process:
             try:
                 users = rig.sandbox.get("/_sandbox/users")["users"]
@@ -68,7 +91,8 @@ class SecretScan:
         """(kind, secret prefix) for each secret found in a response body."""
         with self._lock:
             bodies = b"\n".join(self.bodies)
-            secrets = [("refresh token", t) for t in self.refresh_tokens] + [("JWT secret", s) for s in self.jwt_secrets]
+            secrets = ([("refresh token", t) for t in self.refresh_tokens] + [("JWT secret", s) for s in self.jwt_secrets]
+                       + [("token key", k) for k in self.token_keys])
         return [(kind, secret[:8] + "…") for kind, secret in secrets if secret.encode() in bodies]
 
     def leaks_in_logs(self, text):
@@ -76,6 +100,7 @@ class SecretScan:
         with self._lock:
             secrets = ([("refresh token", t) for t in self.refresh_tokens]
                        + [("JWT secret", s) for s in self.jwt_secrets]
+                       + [("token key", k) for k in self.token_keys]
                        + [("bearer token", t) for t in self.bearer_tokens])
         found = [(kind, secret[:8] + "…") for kind, secret in secrets if secret in text]
         if "[redacted]" in text:

@@ -176,7 +176,9 @@ def test_socket_and_pool_service_settings():
     assert "XOMIFY_ANSWER_FILES_DIR=/var/cache/xomify-api" in values(service, "Service", "Environment")
     assert value(service, "Service", "ExecStartPre") == "/usr/local/bin/xomify-api migrate"
     assert value(service, "Service", "ExecStart") == "/usr/local/bin/xomify-api"
-    assert value(service, "Service", "ExecReload") == "/bin/kill -HUP $MAINPID"
+    # The check first (as nginx -t before an nginx reload): a failure fails `systemctl reload`, no SIGHUP sent.
+    assert values(service, "Service", "ExecReload") == ["/usr/local/bin/xomify-api check-config",
+                                                        "/bin/kill -HUP $MAINPID"]
     assert value(service, "Service", "KillSignal") == "SIGTERM"
     assert value(service, "Service", "TimeoutStopSec") == "40"
     assert value(service, "Service", "Restart") == "on-failure"

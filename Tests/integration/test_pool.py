@@ -1,6 +1,7 @@
 """The responder pool of SPEC §2 through nginx over HTTPS: crash isolation, reloads, draining, PostgreSQL
 outages, body caps, and migrations."""
 
+import json
 import os
 import shutil
 import signal
@@ -11,6 +12,7 @@ import time
 import pytest
 
 from api_client import Api
+from api_helpers import raw_https
 from request_loop import RequestLoop
 from xomify_rig import bin_dir, wait_until
 
@@ -163,17 +165,8 @@ def test_sigterm_lets_an_in_flight_request_finish_then_exits(make_rig):
     api = Api(rig.https_port, token=rig.token(email))
     assert api.post("/user/update", {"userId": "slow", "refreshToken": "t" * 20}).status == 200
     # Hold a lock the request needs, so that it is in flight when SIGTERM arrives, until the test lets it go.
-    locker = subprocess.Popen(["psql", "-X", "-q", "-h", "127.0.0.1", "-p", str(rig.postgres.port), "-U", "postgres",
-                               "-d", "xomify"], stdin=subprocess.PIPE, text=True)
-    try:
-        locker.stdin.write("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE;\n")
-        locker.stdin.flush()
-        wait_until(lambda: rig.postgres.psql(
-            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-            "WHERE c.relname = 'users' AND l.mode = 'AccessExclusiveLock' AND l.granted").strip() == "1",
-            30, what="the lock on users")
-        outcome = {}
-
+    outcome = {}
+    with rig.postgres.transaction_holding("LOCK TABLE users IN ACCESS EXCLUSIVE MODE") as lock:
         def slow_request():
             outcome["response"] = Api(rig.https_port, token=rig.token(email), timeout=120).get("/user/data")
 
@@ -191,17 +184,11 @@ def test_sigterm_lets_an_in_flight_request_finish_then_exits(make_rig):
                    what="the supervisor draining")
         # Draining, not gone: the request is still waiting and the pool still up.
         assert waiting_on_the_lock() == 1 and rig.pool.poll() is None and not outcome
-        locker.stdin.write("COMMIT;\n")
-        locker.stdin.close()
-        locker.wait(30)
+        lock.commit()
         # Liveness bounds, far above what finishing one request needs; still below the pool's 30 s drain
         # timeout, so that a pool that only exits when the drain times out fails here.
         request.join(20)
         rig.pool.wait(20)
-    finally:
-        if locker.poll() is None:
-            locker.kill()
-            locker.wait()
     assert not request.is_alive(), "the in-flight request did not finish"
     assert outcome["response"].status == 200, outcome["response"]
     assert outcome["response"].json()["email"] == email
@@ -355,3 +342,19 @@ def test_nginx_answers_its_own_errors_in_the_json_envelope(api):
     assert too_long.status == 414
     assert too_long.json()["error"]["code"] == "invalid_input"
     assert too_long.json()["error"]["requestId"] == too_long.header("x-request-id")
+
+
+@pytest.mark.parametrize("raw, status", [
+    (b"GET /ping HTTP/9.9\r\nHost: localhost\r\n\r\n", 505),
+    (b"POST /user/update HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n"
+     b"0\r\n\r\n", 501),
+    (b"GET /ping HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"a" * 20000 + b"\r\nConnection: close\r\n\r\n", 400),
+])
+def test_nginx_answers_protocol_errors_in_the_json_envelope(rig, raw, status):
+    answered, headers, body = raw_https(rig.https_port, raw)
+    assert answered == status
+    assert headers["content-type"] == "application/json; charset=utf-8"
+    error = json.loads(body)["error"]
+    assert error["status"] == status and error["code"] == "invalid_input" and error["handler"] == "nginx"
+    assert error["requestId"] == headers["x-request-id"]
+    assert headers["strict-transport-security"].startswith("max-age=")

@@ -127,8 +127,10 @@ def test_views_have_no_order_of_their_own(rig):
 # -- a broken link ---------------------------------------------------------------------------------------
 
 def terminate_pool_backends(rig):
-    """Ends every pool thread's PostgreSQL session, as a restart or an administrator would, while idle."""
-    return int(rig.postgres.psql("""SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+    """Ends every pool thread's PostgreSQL session, as a restart or an administrator would, while idle, and waits
+    (up to 5 s each) until each backend has said so and gone: a request racing the termination itself could send
+    its command into the closing session, which is the outcome-unknown case, not this one."""
+    return int(rig.postgres.psql("""SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity
                                     WHERE application_name = 'xomify-api'""").strip())
 
 

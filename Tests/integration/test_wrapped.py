@@ -8,6 +8,7 @@ import time
 import pytest
 
 from api_client import Api
+from xomify_rig import wait_until
 from job_helpers import (FAST, SANDBOX_NOW, database_snapshot, enrol, expected_wrap, kill_when, playlists, run_job,
                          sandbox_snapshot, sandbox_users, start_job, table_fingerprint)
 
@@ -301,6 +302,33 @@ def test_two_runners_at_once_share_the_users(make_rig):
     done = rig.postgres.rows("SELECT users_done FROM job_runs ORDER BY id")
     assert len(done) == 2 and sum(int(d[0]) for d in done) == len(users) - 1
     assert all(int(d[0]) > 0 for d in done), "both runners took part"
+
+
+def test_a_user_whose_row_is_locked_holds_up_no_one_else(make_rig):
+    """A job's database calls wait on their own session's thread, never on Swift's cooperative threads nor on one
+    shared session: while one user's write waits on a lock held elsewhere, the other users are all done."""
+    rig = new_rig(make_rig)
+    users = enrol(rig)
+    held = next(u for u in users if not u["revoked"])["email"].lower()
+    # The lock an update of the row through the API takes (foreign keys to the row still pass).
+    with rig.postgres.transaction_holding(f"SELECT 1 FROM users WHERE email = '{held}' FOR NO KEY UPDATE") as lock:
+        job = start_job(rig, "--period", "2026-10", XOMIFY_JOB_PARALLELISM="2")
+
+        def others_finished():
+            return rig.postgres.psql(f"""SELECT count(*) FROM job_items
+                                         WHERE email <> '{held}' AND status = 'pending'""").strip() == "0" \
+                and rig.postgres.psql("SELECT count(*) FROM job_items").strip() == str(len(users))
+
+        # Well inside the job's 30 s statement timeout: the held user's call is still waiting when the others end.
+        wait_until(others_finished, 25, what="every other user finished while one waits on a lock")
+        assert job.poll() is None
+        assert rig.postgres.psql(f"SELECT status FROM job_items WHERE email = '{held}'").strip() == "pending"
+        assert rig.postgres.psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                 "AND application_name LIKE 'xomify%'").strip() == "1"
+        lock.commit()
+        job.wait(120)
+    assert job.returncode == 0, open(os.path.join(rig.directory, "jobs.log")).read()[-3000:]
+    assert rig.postgres.psql(f"SELECT status FROM job_items WHERE email = '{held}'").strip() == "done"
 
 
 def test_quota_exceeded_half_way_exits_75_and_the_next_run_finishes_the_rest(make_rig):

@@ -61,7 +61,8 @@ class Postgres:
         self.directory = os.path.realpath(directory)
         # Tests trade durability for speed; a cluster kept between runs (scripts/run) does not.
         self.durable = durable
-        # Server settings (-c) over the defaults of `start` (the benchmark sizes shared_buffers to its data).
+        # Server settings (-c) over the defaults of `start`: the API benchmark sizes shared_buffers to its data,
+        # the jobs benchmark loads pg_stat_statements.
         self.settings = dict(settings or {})
         self.data = os.path.join(self.directory, "data")
         self.port = port or free_port()
@@ -116,14 +117,49 @@ class Postgres:
         output = self.psql(sql, database)
         return [line.split("|") for line in output.splitlines() if line]
 
+    @contextlib.contextmanager
+    def transaction_holding(self, sql, database="xomify"):
+        """A session that has begun a transaction, run `sql` (a lock to hold) and waits, until `commit()` is
+        called on what this yields or the block ends (then it is rolled back, or killed)."""
+        session = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
+                                    "-p", str(self.port), "-U", "postgres", "-d", database],
+                                   stdin=subprocess.PIPE, text=True)
+
+        class Held:
+            @staticmethod
+            def commit():
+                session.stdin.write("COMMIT;\n")
+                session.stdin.close()
+                session.wait(30)
+
+        try:
+            session.stdin.write(f"BEGIN; {sql};\n")
+            session.stdin.flush()
+            wait_until(lambda: self.psql(f"""SELECT count(*) FROM pg_stat_activity
+                                             WHERE state = 'idle in transaction' AND backend_type = 'client backend'
+                                               AND query LIKE {quote_literal(sql + '%')}""").strip() == "1",
+                       30, what="the transaction holding its lock")
+            yield Held
+        finally:
+            if session.poll() is None:
+                session.kill()
+                session.wait()
+
+
+def quote_literal(text):
+    """A SQL string literal of `text`."""
+    return "'" + text.replace("'", "''") + "'"
+
 
 class Sandbox:
     """The Spotify sandbox (Tests/SpotifySandbox/sandbox.py) on a free port."""
 
-    def __init__(self, directory, args=(), port=0):
+    def __init__(self, directory, args=(), port=0, start_timeout=30):
         self.directory = directory
         self.args = list(args)
         self.port = port
+        # A large catalogue (thousands of users) takes longer than 30 s to generate on a busy machine.
+        self.start_timeout = start_timeout
         self.process = None
         # Calls to endpoints Spotify removed (SPEC §6), over the sandbox's whole life: stats resets included.
         self.gone_calls = 0
@@ -136,7 +172,8 @@ class Sandbox:
         self.process = subprocess.Popen(
             [sys.executable, os.path.join(REPO, "Tests", "SpotifySandbox", "sandbox.py"), "--port", str(self.port),
              "--port-file", port_file] + self.args, stdout=log, stderr=log)
-        wait_until(lambda: os.path.exists(port_file) and open(port_file).read().strip(), 30, what="the sandbox")
+        wait_until(lambda: os.path.exists(port_file) and open(port_file).read().strip(), self.start_timeout,
+                   what="the sandbox")
         self.port = int(open(port_file).read().strip())
         return self
 
@@ -190,22 +227,29 @@ class Rig:
 
     def __init__(self, directory=None, keep=False, workers=2, threads=4, settings=None, sandbox=True,
                  sandbox_args=(), https_port=None, postgres_port=None, sandbox_port=0, durable=False,
-                 postgres_settings=None):
+                 postgres_settings=None, extra_pools=0, upstream_options="", sandbox_start_timeout=30):
         self.owned_directory = directory is None
         self.directory = directory or tempfile.mkdtemp(prefix="xomify-rig-")
         os.chmod(self.directory, 0o755)
-        self.keep = keep
+        # XOMIFY_KEEP_RIGS=1 keeps every rig's directory (logs, cluster) for a post-mortem.
+        self.keep = keep or os.environ.get("XOMIFY_KEEP_RIGS") == "1"
         self.workers = workers
         self.threads = threads
         self.extra_settings = dict(settings or {})
         self.https_port = https_port or free_port()
         self.postgres = Postgres(os.path.join(self.directory, "postgres"), port=postgres_port, durable=durable,
                                  settings=postgres_settings)
-        self.sandbox = Sandbox(self.directory, sandbox_args, port=sandbox_port) if sandbox else None
+        self.sandbox = (Sandbox(self.directory, sandbox_args, port=sandbox_port, start_timeout=sandbox_start_timeout)
+                        if sandbox else None)
         self.pool = None
         self.nginx = None
         self.socket = os.path.join(self.directory, "api.sock")
         self.pool_log = os.path.join(self.directory, "pool.log")
+        # Further pools behind the same nginx upstream, on sockets of their own: hosts, in a deployment
+        # (SPEC §11). `upstream_options` follow every server line (max_fails=..., fail_timeout=...).
+        self.extra_sockets = [os.path.join(self.directory, f"api-{n}.sock") for n in range(2, extra_pools + 2)]
+        self.extra_pools = [None] * extra_pools
+        self.upstream_options = upstream_options
         self.jwt_secret = None
         self.started = []
 
@@ -268,6 +312,8 @@ class Rig:
             self.migrate()
             if pool:
                 self.start_pool()
+                for index in range(len(self.extra_pools)):
+                    self.start_extra_pool(index)
             if nginx:
                 self.start_nginx()
             return self
@@ -276,7 +322,11 @@ class Rig:
             raise
 
     def migrate(self, **overrides):
-        return subprocess.run([os.path.join(bin_dir(), "xomify-api"), "migrate"], env=self.settings(**overrides),
+        """Migrates over the cluster's own socket, even when `settings` route the pool and the jobs elsewhere
+        (a fault-injecting proxy, test_write_outcomes.py); `overrides` may still name another database."""
+        direct = {"XOMIFY_DATABASE_URL": self.postgres.conninfo("xomify")}
+        direct.update(overrides)
+        return subprocess.run([os.path.join(bin_dir(), "xomify-api"), "migrate"], env=self.settings(**direct),
                               check=True, capture_output=True, text=True, timeout=120)
 
     def start_pool(self, **overrides):
@@ -299,15 +349,52 @@ class Rig:
                 self.pool.kill()
                 self.pool.wait()
 
-    def worker_pids(self):
-        """The pool's worker processes (children of the supervisor)."""
-        if not self.pool:
+    def worker_pids(self, pool=None):
+        """The worker processes (children of the supervisor) of `pool`, by default this rig's first pool."""
+        pool = pool or self.pool
+        if not pool:
             return []
         try:
-            with open(f"/proc/{self.pool.pid}/task/{self.pool.pid}/children") as f:
+            with open(f"/proc/{pool.pid}/task/{pool.pid}/children") as f:
                 return [int(pid) for pid in f.read().split()]
         except FileNotFoundError:
             return []
+
+    def start_extra_pool(self, index, **overrides):
+        """Starts the extra pool `index` on its own socket, in a process group of its own (so that a test can
+        take the whole "host" away at once: `os.killpg`). A socket file left by a pool that was killed is
+        removed first, as a restarted host would start with none."""
+        path = self.extra_sockets[index]
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+        log = open(os.path.join(self.directory, f"pool-{index + 2}.log"), "ab")
+        settings = {"XOMIFY_LISTEN": path}
+        settings.update(overrides)
+        process = subprocess.Popen([os.path.join(bin_dir(), "xomify-api")], env=self.settings(**settings),
+                                   stdout=log, stderr=log, start_new_session=True)
+        if self.extra_pools[index] is None:
+            self.started.append(lambda: self.stop_extra_pool(index))
+        self.extra_pools[index] = process
+        wait_until(lambda: os.path.exists(path) or process.poll() is not None, 30, what="the extra pool's socket")
+        if process.poll() is not None:
+            raise RuntimeError(f"the extra pool exited with {process.returncode}; see its log in {self.directory}")
+        wait_until(lambda: len(self.worker_pids(process)) >= self.workers, 30, what="the extra pool's workers")
+        return process
+
+    def stop_extra_pool(self, index):
+        process = self.extra_pools[index]
+        if process and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def upstream_servers(self):
+        """The server lines of nginx's upstream: this rig's pool, then the extra pools."""
+        options = f" {self.upstream_options}" if self.upstream_options else ""
+        return "".join(f"        server unix:{path}{options};\n" for path in [self.socket] + self.extra_sockets)
 
     def start_nginx(self):
         tls = os.path.join(self.directory, "tls")
@@ -325,7 +412,7 @@ class Rig:
                   .replace("{{RUN_DIR}}", self.directory)
                   .replace("{{NGINX_DIR}}", os.path.join(REPO, "nginx"))
                   .replace("{{HTTPS_PORT}}", str(self.https_port))
-                  .replace("{{SOCKET}}", self.socket)
+                  .replace("{{UPSTREAM_SERVERS}}", self.upstream_servers())
                   .replace("{{ACCESS_LOG}}", os.path.join(self.directory, "nginx-access.log") + " xomify")
                   .replace("{{EXTRA_SERVERS}}", self.extra_nginx_servers()))
         path = os.path.join(self.directory, "nginx.conf")

@@ -9,9 +9,11 @@ as_root() {
         log "need root for: $*"; return 1; fi
 }
 
-# Debian packages the build, the tests and the local run need.
+# Debian packages the build, the tests and the local run need. The second line: what the steps of docs/DEPLOY.md
+# run, which Tests/integration/test_deploy_guide.py runs on a scratch root with this machine's programs.
 APT_PACKAGES=(libfcgi-dev libpq-dev libcurl4-openssl-dev libssl-dev postgresql-15 postgresql-client-15 nginx openssl
-              python3 python3-pip ca-certificates util-linux procps systemd)
+              python3 python3-pip ca-certificates util-linux procps systemd
+              postgresql-client rsync git curl jq iproute2 adduser diffutils)
 
 install_missing() {
     local missing=()
@@ -35,7 +37,7 @@ install_missing() {
 
 install_python_requirements() {
     local root="$1"
-    if ! python3 -c 'import pytest, yaml, openapi_schema_validator, jsonschema' 2>/dev/null; then
+    if ! python3 -c 'import pytest, yaml, openapi_schema_validator, jsonschema, schemathesis' 2>/dev/null; then
         log "installing Python test requirements"
         python3 -m pip install -q -r "$root/Tests/requirements.txt" 2>/dev/null \
             || python3 -m pip install -q --break-system-packages -r "$root/Tests/requirements.txt"

@@ -22,9 +22,8 @@ int xsys_unix_listen_queue(int fd, unsigned int *queued, unsigned int *backlog);
 // A worker's event set, one epoll instance its responder threads all wait on (epoll wakes one waiting thread per
 // event, so a connection wakes one thread, not all of them): the listening socket (tag 0) and each parked
 // connection (its own tag, >= 2^32) are registered one-shot, so that exactly one thread takes each event until the
-// socket is armed again; the wake descriptor (tag 1) is level-triggered and never read, so a drain wakes everyone.
-// The epoll fd, or -errno.
-int xsys_worker_events(int listen_fd, int wake_fd);
+// socket is armed again. The epoll fd, or -errno.
+int xsys_worker_events(int listen_fd);
 
 // Waits for one event: 1 and its tag, 0 on timeout (or a signal), or -errno.
 int xsys_worker_wait(int events_fd, int timeout_ms, uint64_t *tag);
@@ -37,6 +36,10 @@ int xsys_worker_park(int events_fd, int fd, uint64_t tag);
 
 // Removes a registration; 0 or -errno.
 int xsys_worker_unpark(int events_fd, int fd);
+
+// 1 when the peer of a connected socket has shut down its sending side (or the connection broke), else 0
+// (poll with POLLRDHUP, which glibc declares only under _GNU_SOURCE).
+int xsys_peer_done(int fd);
 
 // accept4(listen_fd, SOCK_CLOEXEC) (glibc declares it only under _GNU_SOURCE): the connection, or -errno.
 int xsys_accept_cloexec(int listen_fd);

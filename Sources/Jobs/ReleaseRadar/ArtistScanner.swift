@@ -21,56 +21,74 @@ struct ArtistScanner: Sendable {
     /// A listing longer than this many pages newer than the week is not believed (a runaway loop guard).
     static let maximumPages = 50
 
-    func scan(_ artistID: String, scope: CatalogueStore.Scope, accessToken: String) async throws(SpotifyError) -> CatalogueStore.ArtistScan {
+    /// Scans an artist. `earlier` are pages an interrupted scan of the same artist, scope and week received (they
+    /// are not asked for again); when this scan is cut short after receiving a page, `keep` gets every page so far
+    /// before the error goes on.
+    func scan(_ artistID: String, scope: CatalogueStore.Scope, accessToken: String, earlier: [ListingPage] = [],
+              keep: @Sendable ([ListingPage]) async -> Void = { _ in })
+        async throws(SpotifyError) -> CatalogueStore.ArtistScan {
+        var received = Received(pages: earlier)
+        do throws(SpotifyError) {
+            let releases = try await scan(artistID, scope: scope, accessToken: accessToken, &received)
+            return CatalogueStore.ArtistScan(artistID: artistID, scope: scope, releases: releases,
+                                             requests: received.pages.count)
+        } catch {
+            if received.fresh > 0 { await keep(received.pages) }
+            throw error
+        }
+    }
+
+    private func scan(_ artistID: String, scope: CatalogueStore.Scope, accessToken: String,
+                      _ received: inout Received) async throws(SpotifyError) -> [CatalogueRelease] {
         let (first, second): (CatalogueRelease.Group, CatalogueRelease.Group) =
             scope == .own ? (.album, .single) : (.appearsOn, .compilation)
-        var requests = 0
         var found: [CatalogueRelease] = []
-        let page = try await listing(artistID, [first, second], offset: 0, accessToken, &requests)
+        let page = try await listing(artistID, [first, second], offset: 0, accessToken, &received)
         found += page.inWeek
         if page.hasNext {
-            if page.groups.contains(second) {
+            if page.seen.contains(second) {
                 // Every item of the first group was on this page; the second group goes on, newest first.
-                found += try await rest(artistID, [first, second], after: page, accessToken, &requests)
+                found += try await rest(artistID, [first, second], after: page, accessToken, &received)
             } else {
                 // The first group filled the page: page it on while it reaches into the week, and list the
                 // second group by itself.
-                found += try await rest(artistID, [first], after: page, accessToken, &requests)
-                let other = try await listing(artistID, [second], offset: 0, accessToken, &requests)
+                found += try await rest(artistID, [first], after: page, accessToken, &received)
+                let other = try await listing(artistID, [second], offset: 0, accessToken, &received)
                 found += other.inWeek
-                found += try await rest(artistID, [second], after: other, accessToken, &requests)
+                found += try await rest(artistID, [second], after: other, accessToken, &received)
             }
         }
-        return CatalogueStore.ArtistScan(artistID: artistID, scope: scope, releases: found, requests: requests)
+        return found
     }
 
-    /// One page of a listing, classified.
-    private struct ListingPage {
-        let offset: Int
-        let count: Int
-        let hasNext: Bool
-        let groups: Set<CatalogueRelease.Group>
-        let inWeek: [CatalogueRelease]
-        /// The day the page's last (oldest) item sorts on; nil when it had none.
-        let oldest: CivilDate?
+    /// The pages a scan has: those an interrupted scan kept, and those received since.
+    private struct Received {
+        var pages: [ListingPage]
+        /// How many of `pages` this scan asked for itself.
+        var fresh = 0
+
+        func page(_ groups: [CatalogueRelease.Group], offset: Int) -> ListingPage? {
+            pages.first { $0.groups == groups && $0.offset == offset }
+        }
     }
 
     /// The following pages, as long as the previous one still reached into the week (or later).
     private func rest(_ artistID: String, _ groups: [CatalogueRelease.Group], after first: ListingPage,
-                      _ accessToken: String, _ requests: inout Int) async throws(SpotifyError) -> [CatalogueRelease] {
+                      _ accessToken: String,
+                      _ received: inout Received) async throws(SpotifyError) -> [CatalogueRelease] {
         var found: [CatalogueRelease] = []
         var page = first
         while page.hasNext, page.count > 0, let oldest = page.oldest, oldest >= week.start,
-              requests < ArtistScanner.maximumPages {
-            page = try await listing(artistID, groups, offset: page.offset + page.count, accessToken, &requests)
+              received.pages.count < ArtistScanner.maximumPages {
+            page = try await listing(artistID, groups, offset: page.offset + page.count, accessToken, &received)
             found += page.inWeek
         }
         return found
     }
 
     private func listing(_ artistID: String, _ groups: [CatalogueRelease.Group], offset: Int, _ accessToken: String,
-                         _ requests: inout Int) async throws(SpotifyError) -> ListingPage {
-        requests += 1
+                         _ received: inout Received) async throws(SpotifyError) -> ListingPage {
+        if let kept = received.page(groups, offset: offset) { return kept }
         let page = try await spotify.artistAlbums(accessToken: accessToken, artistID: artistID,
                                                   groups: groups.map(\.rawValue), limit: ArtistScanner.pageSize,
                                                   offset: offset)
@@ -81,9 +99,11 @@ struct ArtistScanner: Sendable {
             seen.insert(release.group)
             if let day = release.countedDay, day >= week.start, day <= week.end { inWeek.append(release) }
         }
-        let oldest = page.items.last.flatMap { ArtistScanner.sortDay($0.releaseDate) }
-        return ListingPage(offset: offset, count: page.items.count, hasNext: page.hasNext, groups: seen,
-                           inWeek: inWeek, oldest: oldest)
+        let listed = ListingPage(groups: groups, offset: offset, count: page.items.count, hasNext: page.hasNext,
+                                 seen: seen, inWeek: inWeek, oldestDate: page.items.last?.releaseDate)
+        received.pages.append(listed)
+        received.fresh += 1
+        return listed
     }
 
     /// A listing item as the cache keeps it, its group told apart without `album_group`.

@@ -1,3 +1,4 @@
+import JSON
 import Log
 import Model
 import Platform
@@ -8,11 +9,13 @@ import Synchronization
 /// The week's catalogue as the users of a run need it, fetched from Spotify at most once for all users and all
 /// runners (SPEC §8.2, §12): read from the cache in PostgreSQL first; what is missing is fetched by the one task
 /// of this process that asks first (`InFlight`), and only after this runner has claimed it in the database; a
-/// fetch another runner has claimed is waited for in the cache. Results go to the cache as soon as they come.
+/// fetch another runner has claimed is waited for in the cache. Results go to the cache as soon as they come; a
+/// fetch of several requests cut short keeps the pages it got, and the next claimant goes on from them.
 /// A dry run writes nothing: it claims nothing and keeps what it fetched in memory.
 final class SharedCatalogue: Sendable {
     private let week: ReleaseWeek
     private let scanner: ArtistScanner
+    private let albumFetch: AlbumTracksFetch
     private let spotify: SpotifyClient
     private let database: JobDatabase
     private let run: JobStore.Run?
@@ -41,6 +44,7 @@ final class SharedCatalogue: Sendable {
         self.run = run
         self.leaseSeconds = leaseSeconds
         scanner = ArtistScanner(spotify: spotify, week: week)
+        albumFetch = AlbumTracksFetch(spotify: spotify)
     }
 
     private var isDryRun: Bool { run == nil }
@@ -80,20 +84,23 @@ final class SharedCatalogue: Sendable {
         let claim = CatalogueStore.Fetch.artist(key.artistID, key.scope, week: week.key)
         return try await fetchOnce(claim, "artist \(key.artistID) (\(key.scope.rawValue))") {
             try await self.cachedScans([key.artistID])[key]
-        } fetch: {
-            let scan = try await self.scanner.scan(key.artistID, scope: key.scope, accessToken: accessToken)
-            try await self.store(scan)
+        } fetch: { earlier in
+            let scan = try await self.scanner.scan(key.artistID, scope: key.scope, accessToken: accessToken,
+                                                   earlier: ListingPage.pages(from: earlier)) { pages in
+                await self.keep(claim, ListingPage.json(pages))
+            }
+            try await self.store(scan, resumed: earlier != nil)
             return scan
         }
     }
 
-    private func store(_ scan: CatalogueStore.ArtistScan) async throws {
+    private func store(_ scan: CatalogueStore.ArtistScan, resumed: Bool) async throws {
         if isDryRun {
             dryRunScans.withLock { $0[ScanKey(artistID: scan.artistID, scope: scan.scope)] = scan }
             return
         }
         let (week, run) = (self.week.key, self.run)
-        try await database.with { stores in try stores.catalogue.save(scan, week: week, run: run) }
+        try await database.with { stores in try stores.catalogue.save(scan, week: week, run: run, resumed: resumed) }
     }
 
     // MARK: Releases
@@ -125,15 +132,17 @@ final class SharedCatalogue: Sendable {
     private func fetchTracks(_ albumID: String, accessToken: String) async throws -> [CatalogueTrack] {
         try await fetchOnce(.album(albumID), "release \(albumID)") {
             try await self.cachedTracks([albumID])[albumID]
-        } fetch: {
-            let tracks = try await self.spotify.albumTracks(accessToken: accessToken, albumID: albumID).map {
-                CatalogueTrack(id: $0.id, uri: $0.uri, name: $0.name, artistIDs: $0.artists.map(\.id), durationMs: $0.durationMs)
+        } fetch: { earlier in
+            let tracks = try await self.albumFetch.tracks(albumID, accessToken: accessToken, earlier: earlier) { json in
+                await self.keep(.album(albumID), json)
             }
             if self.isDryRun {
                 self.dryRunTracks.withLock { $0[albumID] = tracks }
             } else {
-                let run = self.run
-                try await self.database.with { stores in try stores.catalogue.save(tracks: tracks, album: albumID, run: run) }
+                let (run, resumed) = (self.run, earlier != nil)
+                try await self.database.with { stores in
+                    try stores.catalogue.save(tracks: tracks, album: albumID, run: run, resumed: resumed)
+                }
             }
             return tracks
         }
@@ -141,25 +150,37 @@ final class SharedCatalogue: Sendable {
 
     // MARK: Claims
 
-    /// Fetches what `claim` names once for all runners: this runner fetches it when it holds the claim; while
-    /// another does, the cache is polled until the answer is there (or the other's lease ran out, and the claim
-    /// can be taken over). Bounded: after twice the lease the user's work is left for a later run.
+    /// Fetches what `claim` names once for all runners: this runner fetches it when it holds the claim (going on
+    /// from what an interrupted fetch kept, handed to `fetch`); while another does, the cache is polled until the
+    /// answer is there (or the other's lease ran out, and the claim can be taken over). Bounded: after twice the
+    /// lease the user's work is left for a later run.
     private func fetchOnce<T: Sendable>(_ claim: CatalogueStore.Fetch, _ what: String,
                                         cached: @Sendable () async throws -> T?,
-                                        fetch: @Sendable () async throws -> T) async throws -> T {
-        guard let run else { return try await fetch() }
+                                        fetch: @Sendable (_ earlier: JSON?) async throws -> T) async throws -> T {
+        guard let run else { return try await fetch(nil) }
         let deadline = Deadline(after: Double(leaseSeconds) * 2)
         let lease = leaseSeconds
         while true {
             if let known = try await cached() { return known }
             let held = try await database.with { stores in try stores.catalogue.claim(claim, run: run, leaseSeconds: lease) }
-            if held == .mine {
+            if case .mine(let earlier) = held {
                 // Someone may have stored it between the read above and the claim.
                 if let known = try await cached() { return known }
-                return try await fetch()
+                return try await fetch(earlier)
             }
             guard !deadline.hasPassed else { throw WaitedTooLong(what: what) }
             try? await Task.sleep(nanoseconds: 200_000_000)
+        }
+    }
+
+    /// Keeps the pages of a fetch cut short, for whichever run claims it next (a dry run keeps nothing). Best
+    /// effort: losing them costs those requests again, nothing else.
+    private func keep(_ fetch: CatalogueStore.Fetch, _ json: String) async {
+        guard !isDryRun else { return }
+        do {
+            try await database.with { stores in try stores.catalogue.keepPartial(fetch, receivedJSON: json) }
+        } catch {
+            Logger("release_radar").warning("cannot keep the pages of an interrupted fetch", ["error": "\(error)"])
         }
     }
 }

@@ -31,7 +31,8 @@ enum JobOutcome: Sendable, Equatable {
         case let error as SpotifyError:
             switch error {
             case .invalidClient: self = .stopRun(error.description, status: .configuration)
-            case .quotaExceeded, .rateLimited, .budgetExhausted: self = .stopRun(error.description, status: .stoppedEarly)
+            case .quotaExceeded, .rateLimited, .budgetExhausted, .budgetUnavailable:
+                self = .stopRun(error.description, status: .stoppedEarly)
             case .invalidGrant: self = .skipped("needs_reauth: \(error.description)")
             case .unauthorized, .unavailable, .malformedResponse: self = .retryLater(error.description)
             case .forbidden, .notFound, .badRequest: self = .failed(error.description)

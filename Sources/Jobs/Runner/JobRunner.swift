@@ -48,7 +48,8 @@ final class JobRunner: Sendable {
     func run() async -> ExitStatus {
         let database: JobDatabase
         do {
-            database = try JobDatabase(conninfo: settings.conninfo, keys: settings.tokenKeys)
+            database = try JobDatabase(conninfo: settings.conninfo, keys: settings.tokenKeys,
+                                       tasks: settings.parallelism)
         } catch {
             log.error("cannot start the database session", ["error": error.description])
             return .software

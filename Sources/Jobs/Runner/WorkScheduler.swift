@@ -5,8 +5,9 @@ import Spotify
 import Store
 
 /// Takes users and works on up to `parallelism` of them at once until none is left or the run must stop: claimed
-/// items (FOR UPDATE SKIP LOCKED, with a lease), or for a dry run the selection read page by page. Each user's
-/// outcome is recorded on its item before the next user is taken.
+/// items (FOR UPDATE SKIP LOCKED, with a lease) in email order from where the last claim ended, then once more
+/// from the start for items left behind (a lease that ran out meanwhile), or for a dry run the selection read page
+/// by page. Each user's outcome is recorded on its item before the next user is taken.
 struct WorkScheduler: Sendable {
     let task: any UserTask
     let options: RunOptions
@@ -50,9 +51,23 @@ struct WorkScheduler: Sendable {
         let (job, period, only, lease) = (task.job, task.period, options.only, settings.leaseSeconds)
         do {
             if let run {
-                return try await database.with { stores in
-                    try stores.jobs.claim(job, period: period, run: run, limit: limit, leaseSeconds: lease, only: only)
-                }.map { WorkItem(email: $0.email, progress: $0.progress) }
+                // The cursor (one email, the greatest claimed) keeps each claim's index scan short however many
+                // users the run has done; when nothing is left after it, the claim looks from the start.
+                let after = cursor
+                var claimed = try await database.with { stores in
+                    try stores.jobs.claim(job, period: period, run: run, limit: limit, leaseSeconds: lease, only: only,
+                                          after: after)
+                }
+                if claimed.isEmpty && after != nil {
+                    // Behind the cursor: what is found there leaves the cursor where it is.
+                    claimed = try await database.with { stores in
+                        try stores.jobs.claim(job, period: period, run: run, limit: limit, leaseSeconds: lease,
+                                              only: only, after: nil)
+                    }
+                } else if let last = claimed.last {
+                    cursor = last.email // the database's order, which is what the next claim compares with
+                }
+                return claimed.map { WorkItem(email: $0.email, progress: $0.progress) }
             }
             var items: [WorkItem] = []
             while items.isEmpty {
