@@ -551,7 +551,7 @@ class FaultedRun:
 
 class Claim(JobWrite):
     name = "claim of the period's items"
-    sql = r"^\s*UPDATE job_items i SET claimed_by"
+    sql = r"^\s*WITH claimed AS \(\s*UPDATE job_items i SET claimed_by"
 
     def lock(self, period, fault):
         return "LOCK TABLE job_items IN SHARE MODE"
