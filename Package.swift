@@ -72,7 +72,7 @@ let package = Package(
         // against a real PostgreSQL, nginx and the Spotify sandbox.
         .testTarget(name: "UnitTests",
                     dependencies: ["JSON", "Crypto", "Auth", "Model", "Configuration", "HTTP", "Jobs", "Importer", "Platform",
-                                   "Store", "Postgres", "Text", "API", "FastCGI"],
+                                   "Store", "Postgres", "Text", "API", "FastCGI", "ResponderPool"],
                     exclude: ["make_gzip_fixtures.py"]),
     ]
 )

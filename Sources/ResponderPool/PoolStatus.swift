@@ -27,29 +27,29 @@ struct PoolStatus: PoolStatusSource {
         for slot in 0..<scoreboard.slotCount where scoreboard.state(slot) != .free {
             live += 1
             let slotBusy = scoreboard.get(slot, .busy)
-            busy += slotBusy
-            requests += scoreboard.get(slot, .requests)
-            slow += scoreboard.get(slot, .slowRequests)
+            busy &+= slotBusy
+            requests &+= scoreboard.get(slot, .requests)
+            slow &+= scoreboard.get(slot, .slowRequests)
             workers.beginObject()
             workers.key("slot"); workers.int(slot)
-            workers.key("pid"); workers.int(Int(scoreboard.get(slot, .pid)))
+            workers.key("pid"); workers.int(count(scoreboard.get(slot, .pid)))
             workers.key("state"); workers.string(scoreboard.state(slot).name)
-            workers.key("startedAt"); workers.int(Int(scoreboard.get(slot, .startedAt)))
-            workers.key("requests"); workers.int(Int(scoreboard.get(slot, .requests)))
-            workers.key("busyThreads"); workers.int(Int(slotBusy))
-            workers.key("idleThreads"); workers.int(max(0, Int(scoreboard.get(.threadsPerWorker)) - Int(slotBusy)))
-            workers.key("slowRequests"); workers.int(Int(scoreboard.get(slot, .slowRequests)))
-            workers.key("parkedConnections"); workers.int(Int(scoreboard.get(slot, .parkedConnections)))
+            workers.key("startedAt"); workers.int(count(scoreboard.get(slot, .startedAt)))
+            workers.key("requests"); workers.int(count(scoreboard.get(slot, .requests)))
+            workers.key("busyThreads"); workers.int(count(slotBusy))
+            workers.key("idleThreads"); workers.int(max(0, count(scoreboard.get(.threadsPerWorker)) - count(slotBusy)))
+            workers.key("slowRequests"); workers.int(count(scoreboard.get(slot, .slowRequests)))
+            workers.key("parkedConnections"); workers.int(count(scoreboard.get(slot, .parkedConnections)))
             workers.key("threads")
             workers.beginArray()
-            for thread in 0..<min(Int(scoreboard.get(.threadsPerWorker)), Scoreboard.threadCells) {
+            for thread in 0..<min(count(scoreboard.get(.threadsPerWorker)), Scoreboard.threadCells) {
                 let cell = scoreboard.thread(slot, thread)
                 workers.beginObject()
                 workers.key("thread"); workers.int(thread)
                 workers.key("state"); workers.string(cell.phase.name)
                 if cell.phase != .idle {
-                    workers.key("sinceMs"); workers.int(Int(cell.sinceMilliseconds))
-                    workers.key("forMs"); workers.int(max(0, Int(nowMilliseconds) - Int(cell.sinceMilliseconds)))
+                    workers.key("sinceMs"); workers.int(count(cell.sinceMilliseconds))
+                    workers.key("forMs"); workers.int(max(0, count(nowMilliseconds) - count(cell.sinceMilliseconds)))
                 }
                 if cell.phase == .busy {
                     workers.key("request"); workers.string(cell.request)
@@ -61,34 +61,40 @@ struct PoolStatus: PoolStatusSource {
         }
         workers.endArray()
 
-        let threads = Int(scoreboard.get(.threadsPerWorker))
+        let threads = count(scoreboard.get(.threadsPerWorker))
         writer.beginObject()
         writer.key("pool")
         writer.beginObject()
-        writer.key("supervisorPid"); writer.int(Int(scoreboard.get(.supervisorPID)))
-        writer.key("startedAt"); writer.int(Int(started))
+        writer.key("supervisorPid"); writer.int(count(scoreboard.get(.supervisorPID)))
+        writer.key("startedAt"); writer.int(count(started))
         writer.key("uptimeSeconds"); writer.int(Int(now >= started ? now - started : 0))
-        writer.key("configuredWorkers"); writer.int(Int(scoreboard.get(.configuredWorkers)))
+        writer.key("configuredWorkers"); writer.int(count(scoreboard.get(.configuredWorkers)))
         writer.key("liveWorkers"); writer.int(live)
         writer.key("threadsPerWorker"); writer.int(threads)
-        writer.key("busyThreads"); writer.int(Int(busy))
-        writer.key("idleThreads"); writer.int(max(0, live * threads - Int(busy)))
-        writer.key("acceptedRequests"); writer.int(Int(requests))
-        writer.key("slowRequests"); writer.int(Int(slow))
-        writer.key("crashes"); writer.int(Int(scoreboard.get(.crashes)))
-        writer.key("recycled"); writer.int(Int(scoreboard.get(.recycled)))
-        writer.key("reloads"); writer.int(Int(scoreboard.get(.reloads)))
-        writer.key("failedReloads"); writer.int(Int(scoreboard.get(.failedReloads)))
-        writer.key("requestReadTimeouts"); writer.int(Int(scoreboard.get(.requestReadTimeouts)))
-        writer.key("terminatedRequests"); writer.int(Int(scoreboard.get(.terminatedRequests)))
-        writer.key("listenQueue"); writer.int(queue.map { $0.waiting } ?? Int(scoreboard.get(.listenQueue)))
-        writer.key("maxListenQueue"); writer.int(Int(scoreboard.get(.maxListenQueue)))
-        writer.key("listenQueueLength"); writer.int(queue.map { $0.backlog } ?? Int(scoreboard.get(.listenBacklog)))
+        writer.key("busyThreads"); writer.int(count(busy))
+        writer.key("idleThreads"); writer.int(max(0, live * threads - count(busy)))
+        writer.key("acceptedRequests"); writer.int(count(requests))
+        writer.key("slowRequests"); writer.int(count(slow))
+        writer.key("crashes"); writer.int(count(scoreboard.get(.crashes)))
+        writer.key("recycled"); writer.int(count(scoreboard.get(.recycled)))
+        writer.key("reloads"); writer.int(count(scoreboard.get(.reloads)))
+        writer.key("failedReloads"); writer.int(count(scoreboard.get(.failedReloads)))
+        writer.key("requestReadTimeouts"); writer.int(count(scoreboard.get(.requestReadTimeouts)))
+        writer.key("terminatedRequests"); writer.int(count(scoreboard.get(.terminatedRequests)))
+        writer.key("listenQueue"); writer.int(queue.map { $0.waiting } ?? count(scoreboard.get(.listenQueue)))
+        writer.key("maxListenQueue"); writer.int(count(scoreboard.get(.maxListenQueue)))
+        writer.key("listenQueueLength"); writer.int(queue.map { $0.backlog } ?? count(scoreboard.get(.listenBacklog)))
         writer.endObject()
         writer.key("workers")
         writer.raw(workers.bytes)
         writer.endObject()
 
         return writer.bytes
+    }
+
+    /// A counter as a JSON number. Counters are words of shared memory that other processes add to and subtract
+    /// from; one that is momentarily below zero (wrapped) reads as 0 rather than trapping the worker that renders.
+    private func count(_ value: UInt64) -> Int {
+        value > UInt64(Int.max) ? 0 : Int(value)
     }
 }

@@ -62,9 +62,9 @@ final class WorkerConnections: Sendable {
             state.parked[connection] = nil
             state.inHand += 1
             events.unpark(connection)
+            scoreboard.subtract(slot, .parkedConnections)
             return (connection, entry.arriving ? entry.since : nil)
         }
-        if claimed != nil { scoreboard.subtract(slot, .parkedConnections) }
         return claimed
     }
 
@@ -86,13 +86,12 @@ final class WorkerConnections: Sendable {
             }
             state.parked[connection] = Parked(tag: tag, since: arrivingSince ?? Monotonic.nanoseconds(),
                                               arriving: arrivingSince != nil, resting: resting)
+            // Counted under the lock: once armed, another thread may claim it at once, and its subtraction
+            // must not come first (the counter would wrap, and a status page read then would show it).
+            scoreboard.add(slot, .parkedConnections)
             return true
         }
-        if parked {
-            scoreboard.add(slot, .parkedConnections)
-        } else {
-            ConnectedSocket.close(connection)
-        }
+        if !parked { ConnectedSocket.close(connection) }
     }
 
     /// Closes the connection in hand (nil: an accept that took nothing).
@@ -115,8 +114,8 @@ final class WorkerConnections: Sendable {
 
     /// Watchdog: sets the resting connections waiting again (those whose peer has gone are closed).
     func wakeResting() {
-        let failed = state.withLock { state -> Int in
-            var failed = 0
+        state.withLock { state in
+            var failed: UInt64 = 0
             for (connection, entry) in state.parked where entry.resting {
                 do {
                     try events.park(connection, tag: entry.tag)
@@ -127,9 +126,8 @@ final class WorkerConnections: Sendable {
                     failed += 1
                 }
             }
-            return failed
+            if failed > 0 { scoreboard.subtract(slot, .parkedConnections, failed) }
         }
-        if failed > 0 { scoreboard.subtract(slot, .parkedConnections, UInt64(failed)) }
     }
 
     /// A drain: the idle connections are closed and no more are kept; the others are still served.
@@ -153,9 +151,9 @@ final class WorkerConnections: Sendable {
                 ConnectedSocket.close(connection)
                 closed.append(entry)
             }
+            if !closed.isEmpty { scoreboard.subtract(slot, .parkedConnections, UInt64(closed.count)) }
             return closed
         }
-        if !closed.isEmpty { scoreboard.subtract(slot, .parkedConnections, UInt64(closed.count)) }
         return closed
     }
 }
