@@ -272,7 +272,7 @@ nginx -t && systemctl reload nginx
 runuser -u postgres -- dropdb --if-exists xomify
 runuser -u postgres -- dropuser --if-exists xomify
 rm -f /usr/local/bin/xomify-api /usr/local/bin/xomify-wrapped /usr/local/bin/xomify-release-radar
-rm -rf /usr/local/share/xomify /usr/local/src/xomify /etc/xomify /etc/ssl/xomify /var/www/acme
+rm -rf /usr/local/share/xomify /usr/local/src/xomify /etc/xomify /etc/ssl/xomify /var/www/acme /var/cache/xomify-api
 deluser --system xomify
 }
 

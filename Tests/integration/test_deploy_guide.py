@@ -843,7 +843,7 @@ def test_removal_leaves_nothing_behind(host):
     assert "test is successful" in host.step("step_22_removal")
     for path in ("etc/xomify", "etc/ssl/xomify", "etc/nginx/xomify", "etc/nginx/sites-enabled/xomify",
                  "etc/nginx/sites-available/xomify", "usr/local/share/xomify", "usr/local/src/xomify",
-                 "run/xomify/api.sock", "var/www/acme"):
+                 "run/xomify/api.sock", "var/www/acme", "var/cache/xomify-api"):
         assert not os.path.lexists(host.path(path)), path
     assert os.listdir(host.path("usr/local/bin")) == []
     assert [u for u in os.listdir(host.path("etc/systemd/system")) if u.startswith("xomify")] == []

@@ -10,7 +10,8 @@ what systemd does with them, as far as the guide relies on it:
   held here across restarts of its service, which receives it on fd 0 (StandardInput=socket);
 - a service runs as User=/Group= (with the user's groups), with UMask=, a clean environment (systemd's base
   variables, JOURNAL_STREAM, Environment=, then EnvironmentFile= read at each start), LoadCredential= copied
-  at start into /run/credentials/<unit>/ ($CREDENTIALS_DIRECTORY); ExecStartPre= first, then ExecStart=
+  at start into /run/credentials/<unit>/ ($CREDENTIALS_DIRECTORY), CacheDirectory= made under /var/cache and
+  owned by the service's user; ExecStartPre= first, then ExecStart=
   (Type=oneshot: waited for, its exit status is `systemctl start`'s); ExecReload= lines in order with $MAINPID
   (a failing one fails the reload and stops there); stop sends KillSignal= to the main process (KillMode=mixed),
   waits TimeoutStopSec=, then kills what is left; output goes to a journal `journalctl -u` reads;
@@ -233,6 +234,18 @@ class Emulator:
             os.chown(directory, uid, gid)
         return directory
 
+    def cache_directories(self, service):
+        """CacheDirectory=: /var/cache/<name> made (kept across starts) and owned by the service's user, with
+        CacheDirectoryMode= (0755 by default)."""
+        uid, gid, _, _, _ = self.identity(service)
+        mode = int(service.get("CacheDirectoryMode", "0755"), 8)
+        for name in " ".join(service.get("CacheDirectory", [])).split():
+            path = os.path.join("/var/cache", name)
+            os.makedirs(path, exist_ok=True)
+            os.chmod(path, mode)
+            if uid is not None:
+                os.chown(path, uid, gid)
+
     @staticmethod
     def command(line, env, mainpid=None):
         """(argv, ignore failure) of an Exec*= line."""
@@ -278,11 +291,12 @@ class Emulator:
     def service_settings(unit):
         settings = {}
         for key in ("User", "Group", "UMask", "Type", "StandardInput", "KillSignal", "KillMode", "TimeoutStopSec",
-                    "TimeoutStartSec"):
+                    "TimeoutStartSec", "CacheDirectoryMode"):
             value = unit.value("Service", key)
             if value is not None:
                 settings[key] = value
-        for key in ("Environment", "EnvironmentFile", "LoadCredential", "ExecStartPre", "ExecStart", "ExecReload"):
+        for key in ("Environment", "EnvironmentFile", "LoadCredential", "CacheDirectory", "ExecStartPre", "ExecStart",
+                    "ExecReload"):
             settings[key] = unit.values("Service", key)
         return settings
 
@@ -316,6 +330,7 @@ class Emulator:
             return
         service = self.service_settings(unit)
         credentials = self.credentials(name, service)
+        self.cache_directories(service)
         env = self.environment(name, service, credentials)
         start_timeout = timespan(service.get("TimeoutStartSec"), 90)
         for line in service["ExecStartPre"]:
