@@ -46,7 +46,7 @@ public enum Settings {
     public static let answerCacheKilobytes = Setting(
         "XOMIFY_ANSWER_CACHE_KB",
         "rendered GET /wrapped/data answers each worker keeps, in KiB (0 = none); one is served again only when PostgreSQL confirms in the request's own round trip that it is current",
-        default: "8192")
+        default: "2048")
     public static let answerFilesDirectory = Setting(
         "XOMIFY_ANSWER_FILES_DIR",
         "directory where the workers keep rendered GET /wrapped/data answers as files, one copy for all workers in the kernel's page cache, each served only once PostgreSQL confirms it is current; emptied when the pool starts; one directory per database; empty = none",
