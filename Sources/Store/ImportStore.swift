@@ -202,19 +202,7 @@ public struct ImportStore {
         /// WrapStore.save's statement and parameters, guarded, and leaving alone the half-year and year playlist
         /// ids, which the old system never had (a row the new job already completed keeps them).
         static let upsertWrap = PreparedStatement("""
-            INSERT INTO wrapped_months AS w (email, month_key, short_term_track_ids, medium_term_track_ids,
-                long_term_track_ids, short_term_artist_ids, medium_term_artist_ids, long_term_artist_ids,
-                genre_scores, playlist_id, first_half_playlist_id, year_playlist_id, created_at, api_json)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, to_timestamp($13), $14)
-            ON CONFLICT (email, month_key) DO UPDATE SET
-                short_term_track_ids = EXCLUDED.short_term_track_ids,
-                medium_term_track_ids = EXCLUDED.medium_term_track_ids,
-                long_term_track_ids = EXCLUDED.long_term_track_ids,
-                short_term_artist_ids = EXCLUDED.short_term_artist_ids,
-                medium_term_artist_ids = EXCLUDED.medium_term_artist_ids,
-                long_term_artist_ids = EXCLUDED.long_term_artist_ids,
-                genre_scores = EXCLUDED.genre_scores,
-                playlist_id = EXCLUDED.playlist_id,
+            \(WrapStore.SQL.upsertHead)
                 created_at = EXCLUDED.created_at,
                 api_json = EXCLUDED.api_json
             WHERE (w.short_term_track_ids, w.medium_term_track_ids, w.long_term_track_ids, w.short_term_artist_ids,

@@ -27,7 +27,7 @@ public struct WrapStore {
              longTermArtistIds, genreScores, playlistId, firstHalfPlaylistId, yearPlaylistId, createdAt
     }
 
-    private enum SQL {
+    enum SQL {
         static let summary = PreparedStatement("""
             SELECT active, active_wrapped, active_release_radar, wraps_revision FROM users WHERE email = $1
             """)
@@ -50,7 +50,9 @@ public struct WrapStore {
         static let yearJSON = PreparedStatement("""
             SELECT api_json FROM wrapped_months WHERE email = $1 AND month_key LIKE $2 ORDER BY month_key DESC
             """)
-        static let save = PreparedStatement("""
+        /// The upsert of a month's row with save's parameters, up to the columns it sets on a conflict besides
+        /// the lists, genres and month playlist (the importer's upsert sets fewer: `ImportStore`).
+        static let upsertHead = """
             INSERT INTO wrapped_months AS w (email, month_key, short_term_track_ids, medium_term_track_ids,
                 long_term_track_ids, short_term_artist_ids, medium_term_artist_ids, long_term_artist_ids,
                 genre_scores, playlist_id, first_half_playlist_id, year_playlist_id, created_at, api_json)
@@ -64,6 +66,9 @@ public struct WrapStore {
                 long_term_artist_ids = EXCLUDED.long_term_artist_ids,
                 genre_scores = EXCLUDED.genre_scores,
                 playlist_id = EXCLUDED.playlist_id,
+            """
+        static let save = PreparedStatement("""
+            \(upsertHead)
                 first_half_playlist_id = EXCLUDED.first_half_playlist_id,
                 year_playlist_id = EXCLUDED.year_playlist_id,
                 created_at = EXCLUDED.created_at,
