@@ -3,8 +3,8 @@ import Glibc
 #endif
 import CSystemShim
 
-/// A joinable OS thread. The pool and the HTTP client need real threads (blocking libfcgi accepts,
-/// a libcurl event loop), not tasks of the cooperative pool.
+/// A joinable OS thread. The pool and the HTTP client need real threads (responder threads blocking in epoll and
+/// libfcgi reads, a libcurl event loop), not tasks of the cooperative pool.
 public final class OSThread: Sendable {
     private let handle: pthread_t
 
