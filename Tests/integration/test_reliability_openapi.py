@@ -157,7 +157,10 @@ def test_openapi_fuzz(reliability_rig, subject, operation):
             target.failed(f"{mode.value} input, {token_name}", f"a worker died (pids now {sorted(now)}); answer "
                           f"{response.status_code} {response.content[:100]!r}", DEATH, curl(case, headers, token_name))
             return
-        if response.status_code >= 500 and not refused_transfer_coding(case, headers, response):
+        if refused_transfer_coding(case, headers, response):
+            target.passed()  # answered by nginx before the API, so not the API document's to describe
+            return
+        if response.status_code >= 500:
             target.failed(f"{mode.value} input, {token_name}", f"{response.status_code} {response.content[:200]!r}",
                           SERVER_ERROR, curl(case, headers, token_name))
             return
