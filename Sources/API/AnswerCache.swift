@@ -1,3 +1,5 @@
+import JSON
+import Platform
 import Synchronization
 
 /// The `GET /wrapped/data` answers a worker has rendered, shared by its threads: a user's whole body with the
@@ -111,6 +113,20 @@ final class AnswerCache: Sendable {
     }
 
     var statistics: Statistics { state.withLock { $0.statistics } }
+
+    /// The status page's `answerCache` object: this worker's pid, the bound and the counters.
+    func writeStatus(to writer: inout JSONWriter) {
+        let statistics = statistics
+        writer.beginObject()
+        writer.key("pid"); writer.int(Int(Processes.currentID()))
+        writer.key("maxBytes"); writer.int(maxBytes)
+        writer.key("entries"); writer.int(statistics.entries)
+        writer.key("bytes"); writer.int(statistics.bytes)
+        writer.key("hits"); writer.int(statistics.hits)
+        writer.key("misses"); writer.int(statistics.misses)
+        writer.key("evictions"); writer.int(statistics.evictions)
+        writer.endObject()
+    }
 
     private static func evict(_ slot: Int, _ state: inout State) {
         unlink(slot, &state)

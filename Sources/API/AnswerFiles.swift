@@ -1,3 +1,4 @@
+import JSON
 import Platform
 import Synchronization
 import Text
@@ -115,6 +116,20 @@ final class AnswerFiles: Sendable {
     }
 
     var counters: Statistics { statistics.withLock { $0 } }
+
+    /// The status page's `answerFiles` object: the directory, its limit and this worker's counters.
+    func writeStatus(to writer: inout JSONWriter) {
+        let counters = counters
+        writer.beginObject()
+        writer.key("directory"); writer.string(directory)
+        writer.key("limit"); writer.int(limit)
+        writer.key("hits"); writer.int(counters.hits)
+        writer.key("misses"); writer.int(counters.misses)
+        writer.key("writes"); writer.int(counters.writes)
+        writer.key("failedWrites"); writer.int(counters.failedWrites)
+        writer.key("prunes"); writer.int(counters.prunes)
+        writer.endObject()
+    }
 
     private func path(_ key: String) -> String {
         "\(directory)/answer-\(ZeroPadding.pad(AnswerFiles.hash(key), 16, radix: 16))"

@@ -1,3 +1,5 @@
+import JSON
+
 /// What the pool calls for each request. One responder serves one thread, so it may own per-thread state
 /// (a database connection) without locks.
 public protocol Responder: AnyObject {
@@ -12,6 +14,10 @@ public protocol ResponderFactory: Sendable {
 
 /// The pool's own report, in the manner of php-fpm's status page: the pool renders it, a route serves it.
 public protocol PoolStatusSource: Sendable {
-    /// The report as a JSON object.
-    func statusJSON() -> [UInt8]
+    /// The report as a JSON object; `adding` writes further members (keys and values) into it after the pool's own.
+    func statusJSON(adding: (inout JSONWriter) -> Void) -> [UInt8]
+}
+
+extension PoolStatusSource {
+    public func statusJSON() -> [UInt8] { statusJSON(adding: { _ in }) }
 }

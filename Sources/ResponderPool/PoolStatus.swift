@@ -10,7 +10,7 @@ struct PoolStatus: PoolStatusSource {
     let scoreboard: Scoreboard
     let listenFD: Int32
 
-    func statusJSON() -> [UInt8] {
+    func statusJSON(adding extra: (inout JSONWriter) -> Void) -> [UInt8] {
         let socket = ListeningSocket(fd: listenFD)
         let queue = socket.queue()
         let now = UInt64(WallClock.epochSeconds())
@@ -87,6 +87,7 @@ struct PoolStatus: PoolStatusSource {
         writer.endObject()
         writer.key("workers")
         writer.raw(workers.bytes)
+        extra(&writer)
         writer.endObject()
 
         return writer.bytes
