@@ -44,6 +44,20 @@ public struct JWT: Sendable {
         self.leewaySeconds = leewaySeconds
     }
 
+    /// The longest a user token may live (SPEC §5.1): 7 days from its issue. `/auth/login` gives tokens this long.
+    public static let longestUserTokenSeconds: Int64 = 7 * 86400
+
+    /// Signs a user token (SPEC §5.1): the user's email and, when known, Spotify id, with its issue and expiry.
+    public func signUserToken(email: String, userID: String?, issuedAt: Int64,
+                              expiresAt: Int64) throws(CryptoError) -> String {
+        var claims = JSONObject()
+        claims.append("email", .string(email))
+        if let userID { claims.append("userId", .string(userID)) }
+        claims.append("iat", .number(JSONNumber(Int(issuedAt))))
+        claims.append("exp", .number(JSONNumber(Int(expiresAt))))
+        return try sign(claims)
+    }
+
     /// Signs `claims` (a JSON object) with HS256.
     public func sign(_ claims: JSONObject) throws(CryptoError) -> String {
         let header = Base64.urlEncode(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
@@ -88,7 +102,7 @@ public struct JWT: Sendable {
         if email != nil {
             // User tokens must expire, and within 7 days of issue.
             guard let expiresAt else { throw .invalidClaims("a user token needs exp") }
-            if let issuedAt, expiresAt - issuedAt > 7 * 86400 + leewaySeconds {
+            if let issuedAt, expiresAt - issuedAt > JWT.longestUserTokenSeconds + leewaySeconds {
                 throw .invalidClaims("exp is more than 7 days after iat")
             }
         }

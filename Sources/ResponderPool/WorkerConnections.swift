@@ -9,8 +9,8 @@ import Synchronization
 /// watchdog closes a connection whose request has not arrived within the read timeout, and an idle one past the
 /// keep-alive time. A connection that has sent part of its request stays readable (nothing is read before the
 /// request is whole), so it rests, out of the event set, until the watchdog's next round sets it waiting again
-/// (every 50 ms): a stalled connection costs a look per round, never a thread spinning on it. A drain closes the idle ones at once, but serves every connection already accepted: the
-/// worker exits only once `isQuiet`.
+/// (every 50 ms): a stalled connection costs a look per round, never a thread spinning on it. A drain closes the
+/// idle ones at once, but serves every connection already accepted: the worker exits only once `isQuiet`.
 ///
 /// Each parking gets a fresh tag (a sequence number above the descriptor's); a thread claims a ready connection
 /// only when the tag still matches, so a connection closed by the watchdog (and its number reused) is never taken
@@ -56,7 +56,7 @@ final class WorkerConnections: Sendable {
     /// The parked connection of an event's `tag`, now in the caller's hands, and since when its request has been
     /// arriving (nil for an idle one); nil when the watchdog closed it first.
     func claim(_ tag: UInt64) -> (connection: Int32, arrivingSince: UInt64?)? {
-        let claimed = state.withLock { state -> (Int32, UInt64?)? in
+        state.withLock { state -> (Int32, UInt64?)? in
             let connection = Int32(bitPattern: UInt32(truncatingIfNeeded: tag))
             guard let entry = state.parked[connection], entry.tag == tag else { return nil }
             state.parked[connection] = nil
@@ -65,7 +65,6 @@ final class WorkerConnections: Sendable {
             scoreboard.subtract(slot, .parkedConnections)
             return (connection, entry.arriving ? entry.since : nil)
         }
-        return claimed
     }
 
     /// Parks the connection in hand until it has something to read: idle when `arrivingSince` is nil, else with its
@@ -143,7 +142,7 @@ final class WorkerConnections: Sendable {
     }
 
     private func close(where expired: (Parked) -> Bool) -> [Parked] {
-        let closed = state.withLock { state -> [Parked] in
+        state.withLock { state -> [Parked] in
             var closed: [Parked] = []
             for (connection, entry) in state.parked where expired(entry) {
                 state.parked[connection] = nil
@@ -154,6 +153,5 @@ final class WorkerConnections: Sendable {
             if !closed.isEmpty { scoreboard.subtract(slot, .parkedConnections, UInt64(closed.count)) }
             return closed
         }
-        return closed
     }
 }

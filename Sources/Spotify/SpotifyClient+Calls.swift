@@ -41,19 +41,6 @@ extension SpotifyClient {
         return Page(json: json, item: SpotifyAlbum.init(json:))
     }
 
-    /// Every track of an album: the first 50 come with the album, the rest by pages of 50.
-    public func albumTracks(accessToken: String, albumID: String) async throws(SpotifyError) -> [SpotifyTrack] {
-        var tracks: [SpotifyTrack] = []
-        var offset = 0
-        while offset < 10_000 {
-            let page = try await albumTracksPage(accessToken: accessToken, albumID: albumID, offset: offset)
-            tracks.append(contentsOf: page.tracks)
-            guard page.hasNext, page.count > 0 else { break }
-            offset += page.count
-        }
-        return tracks
-    }
-
     /// One page of an album's tracks: at offset 0 the album itself (its first 50 tracks embedded), further on
     /// `GET /v1/albums/{id}/tracks`. `count` is the page's items as sent (the next page's offset moves by it).
     public func albumTracksPage(accessToken: String, albumID: String, offset: Int)

@@ -2,7 +2,6 @@ import API
 import Auth
 import Configuration
 import HTTP
-import JSON
 import Log
 import Model
 import Platform
@@ -177,13 +176,9 @@ func mintToken(_ configuration: Configuration, arguments: [String]) -> Int32 {
         return 67
     }
     let issued = WallClock.epochSeconds()
-    var claims = JSONObject()
-    claims.append("email", .string(user.email.value))
-    if let id = user.spotifyUserID { claims.append("userId", .string(id)) }
-    claims.append("iat", .number(JSONNumber(Int(issued))))
-    claims.append("exp", .number(JSONNumber(Int(issued + lifetime))))
     do {
-        Console.out(try JWT(secret: secret).sign(claims))
+        Console.out(try JWT(secret: secret).signUserToken(email: user.email.value, userID: user.spotifyUserID,
+                                                          issuedAt: issued, expiresAt: issued + lifetime))
     } catch {
         Console.error("xomify-api: mint-token: cannot sign: \(error)")
         return 70
@@ -193,7 +188,7 @@ func mintToken(_ configuration: Configuration, arguments: [String]) -> Int32 {
 
 /// `--ttl` of mint-token: a number and a unit (s, m, h, d), at most the 7 days of a user token (SPEC §5.1).
 enum TokenLifetime {
-    static let longest: Int64 = 7 * 86400
+    static let longest = JWT.longestUserTokenSeconds
 
     static func seconds(_ text: String) -> Int64? {
         guard let unit = text.last, let number = Int64(text.dropLast()), number > 0 else { return nil }

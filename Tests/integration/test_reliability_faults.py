@@ -371,6 +371,33 @@ def kill_points(requests, count, rng):
     return sorted(rng.sample(range(3, max(4, requests - 3)), min(count, max(1, requests - 6))))
 
 
+def killed_then_rerun(target, rig, start, run, period, requests, rng, test):
+    """Starts the job again and again, killing it with SIGKILL when the sandbox has received a random number of
+    requests (and, in the full run, after random delays), then runs it to the end. Records the kills and a rerun
+    that fails; returns the case's name and how to reproduce it, for the comparisons that follow."""
+    points = kill_points(requests, budget(1, 8), rng)
+    kills = 0
+    for point in points:
+        job = start(rig, "--period", period)
+        kill_when(job, lambda: rig.sandbox.get("/_sandbox/stats")["total"] >= point)
+        kills += job.returncode == -9
+    for delay in ([] if not R.FULL else [rng.uniform(0.05, 1.5) for _ in range(4)]):
+        job = start(rig, "--period", period)
+        time.sleep(delay)
+        if job.poll() is None:
+            job.kill()
+            kills += 1
+        job.wait(30)
+    result = run(rig, "--period", period)
+    name = f"{kills} kills (at requests {points}, seed {R.SEED}), then a rerun of {period}"
+    repro = f"scripts/reliability with XOMIFY_RELIABILITY_SEED={R.SEED} ({test})"
+    if result.returncode != 0:
+        target.failed(name, f"the rerun exited {result.returncode}: {(result.stdout + result.stderr)[-300:]}", WRONG,
+                      repro)
+    target.passed(kills)
+    return name, repro
+
+
 def test_wrapped_job_killed_at_random_points_then_rerun(make_rig):
     target = probe("faults: wrapped job killed at random points")
     rng = random.Random(R.SEED + 11)
@@ -388,25 +415,8 @@ def test_wrapped_job_killed_at_random_points_then_rerun(make_rig):
         rig = make_rig(sandbox_args=["--now", SANDBOX_NOW])
         enrol_wrapped(rig)
         rig.sandbox.post("/_sandbox/config", {"latencyMs": 15})
-        points = kill_points(requests, budget(1, 8), rng)
-        kills = 0
-        for point in points:
-            job = start_wrapped(rig, "--period", period)
-            kill_when(job, lambda: rig.sandbox.get("/_sandbox/stats")["total"] >= point)
-            kills += job.returncode == -9
-        for delay in ([] if not R.FULL else [rng.uniform(0.05, 1.5) for _ in range(4)]):
-            job = start_wrapped(rig, "--period", period)
-            time.sleep(delay)
-            if job.poll() is None:
-                job.kill()
-                kills += 1
-            job.wait(30)
-        result = run_wrapped(rig, "--period", period)
-        name = f"{kills} kills (at requests {points}, seed {R.SEED}), then a rerun of {period}"
-        repro = f"scripts/reliability with XOMIFY_RELIABILITY_SEED={R.SEED} (test_wrapped_job_killed_at_random_points_then_rerun)"
-        if result.returncode != 0:
-            target.failed(name, f"the rerun exited {result.returncode}: {(result.stdout + result.stderr)[-300:]}", WRONG,
-                          repro)
+        name, repro = killed_then_rerun(target, rig, start_wrapped, run_wrapped, period, requests, rng,
+                                        "test_wrapped_job_killed_at_random_points_then_rerun")
         actual_db = database_snapshot(rig)
         for table in expected_db:
             differing = [(a[0], i) for a, b in zip(actual_db[table], expected_db[table]) for i in range(len(a)) if a[i] != b[i]]
@@ -420,7 +430,6 @@ def test_wrapped_job_killed_at_random_points_then_rerun(make_rig):
                                 "contents)", WRONG, repro)
         else:
             target.passed()
-        target.passed(kills)
         R.scan_secrets(rig, "wrapped kills rig")
     target.check()
 
@@ -441,31 +450,13 @@ def test_release_radar_job_killed_at_random_points_then_rerun(make_rig):
         rig = make_rig(sandbox_args=["--now", SANDBOX_NOW])
         enrol_radar(rig)
         rig.sandbox.post("/_sandbox/config", {"latencyMs": 15})
-        points = kill_points(requests, budget(1, 8), rng)
-        kills = 0
-        for point in points:
-            job = start_radar(rig, "--period", WEEK.key)
-            kill_when(job, lambda: rig.sandbox.get("/_sandbox/stats")["total"] >= point)
-            kills += job.returncode == -9
-        for delay in ([] if not R.FULL else [rng.uniform(0.05, 1.5) for _ in range(4)]):
-            job = start_radar(rig, "--period", WEEK.key)
-            time.sleep(delay)
-            if job.poll() is None:
-                job.kill()
-                kills += 1
-            job.wait(30)
-        result = run_radar(rig, "--period", WEEK.key)
-        name = f"{kills} kills (at requests {points}, seed {R.SEED}), then a rerun of {WEEK.key}"
-        repro = f"scripts/reliability with XOMIFY_RELIABILITY_SEED={R.SEED} (test_release_radar_job_killed_at_random_points_then_rerun)"
-        if result.returncode != 0:
-            target.failed(name, f"the rerun exited {result.returncode}: {(result.stdout + result.stderr)[-300:]}", WRONG,
-                          repro)
+        name, repro = killed_then_rerun(target, rig, start_radar, run_radar, WEEK.key, requests, rng,
+                                        "test_release_radar_job_killed_at_random_points_then_rerun")
         actual = snapshot(rig)
         for part in expected:
             if actual[part] != expected[part]:
                 target.failed(name, f"{part} differs from an uninterrupted run's", WRONG, repro)
             else:
                 target.passed()
-        target.passed(kills)
         R.scan_secrets(rig, "release radar kills rig")
     target.check()

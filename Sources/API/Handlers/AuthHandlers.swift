@@ -1,3 +1,4 @@
+import Auth
 import HTTP
 import JSON
 import Model
@@ -6,8 +7,6 @@ import Store
 
 /// POST /auth/login: a Spotify access token in, a 7-day user token out.
 enum AuthHandlers {
-    static let tokenLifetime: Int64 = 7 * 86400
-
     static func login(_ context: RequestContext) throws -> HTTPResponse {
         var input = try Input(body: context.request.body, allowed: ["spotifyAccessToken", "email"])
         let accessToken = input.string("spotifyAccessToken", required: true, maxLength: 4096)
@@ -36,13 +35,9 @@ enum AuthHandlers {
         }
 
         let issued = context.now
-        let expires = issued + tokenLifetime
-        var claims = JSONObject()
-        claims.append("email", .string(user.email.value))
-        claims.append("userId", .string(profile.id))
-        claims.append("iat", .number(JSONNumber(Int(issued))))
-        claims.append("exp", .number(JSONNumber(Int(expires))))
-        let token = try context.services.jwt.sign(claims)
+        let expires = issued + JWT.longestUserTokenSeconds
+        let token = try context.services.jwt.signUserToken(email: user.email.value, userID: profile.id,
+                                                           issuedAt: issued, expiresAt: expires)
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("token"); writer.string(token)

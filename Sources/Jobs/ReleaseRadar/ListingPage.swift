@@ -18,7 +18,10 @@ struct ListingPage: Sendable, Equatable {
 
     /// The day the page's last item sorts on.
     var oldest: CivilDate? { oldestDate.flatMap(ArtistScanner.sortDay) }
+}
 
+/// The JSON form of kept pages. (In an extension, so that the struct keeps its memberwise initialiser.)
+extension ListingPage {
     func write(to writer: inout JSONWriter) {
         writer.beginObject()
         writer.key("groups"); writer.stringArray(groups.map(\.rawValue))
@@ -32,17 +35,6 @@ struct ListingPage: Sendable, Equatable {
         writer.endArray()
         writer.key("oldest"); writer.optionalString(oldestDate)
         writer.endObject()
-    }
-
-    init(groups: [CatalogueRelease.Group], offset: Int, count: Int, hasNext: Bool, seen: Set<CatalogueRelease.Group>,
-         inWeek: [CatalogueRelease], oldestDate: String?) {
-        self.groups = groups
-        self.offset = offset
-        self.count = count
-        self.hasNext = hasNext
-        self.seen = seen
-        self.inWeek = inWeek
-        self.oldestDate = oldestDate
     }
 
     init?(json: JSON) {

@@ -53,17 +53,16 @@ struct WorkScheduler: Sendable {
             if let run {
                 // The cursor (one email, the greatest claimed) keeps each claim's index scan short however many
                 // users the run has done; when nothing is left after it, the claim looks from the start.
-                let after = cursor
-                var claimed = try await database.with { stores in
-                    try stores.jobs.claim(job, period: period, run: run, limit: limit, leaseSeconds: lease, only: only,
-                                          after: after)
-                }
-                if claimed.isEmpty && after != nil {
-                    // Behind the cursor: what is found there leaves the cursor where it is.
-                    claimed = try await database.with { stores in
+                let claim = { (after: Email?) in
+                    try await database.with { stores in
                         try stores.jobs.claim(job, period: period, run: run, limit: limit, leaseSeconds: lease,
-                                              only: only, after: nil)
+                                              only: only, after: after)
                     }
+                }
+                var claimed = try await claim(cursor)
+                if claimed.isEmpty && cursor != nil {
+                    // Behind the cursor: what is found there leaves the cursor where it is.
+                    claimed = try await claim(nil)
                 } else if let last = claimed.last {
                     cursor = last.email // the database's order, which is what the next claim compares with
                 }
